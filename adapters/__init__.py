@@ -1,0 +1,1 @@
+"""Adapters: implementations of the domain ports (providers, caches, clock, HTTP)."""

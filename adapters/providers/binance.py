@@ -1,0 +1,127 @@
+"""Binance spot: klines and batched 24h tickers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+
+from adapters.providers.upstream import UpstreamClient, UpstreamResponse, decode, status_error
+from adapters.providers.wire import Number, Price
+from domain.asset import display_name
+from domain.candle import Candle, CandleSeries
+from domain.errors import BadPayload, ProviderError, UpstreamBlocked, UpstreamRejected
+from domain.interval import Interval
+from domain.quote import Quote
+from domain.symbol import Symbol
+
+NAME = "binance"
+# Polygon migrated MATIC to POL in 2024; Binance lists POLUSDT and no longer MATICUSDT.
+_BASE_ALIASES = {"MATIC": "POL"}
+_QUOTES = ("USDT", "USDC")
+_MAX_SYMBOLS_PER_CALL = 100
+
+_KlineRow = tuple[int, Price, Price, Price, Price, Price, int, Price, int, Price, Price, Any]
+_KLINES = TypeAdapter(list[_KlineRow])
+
+
+class _Ticker(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    symbol: str
+    lastPrice: Price
+    priceChangePercent: Number
+    quoteVolume: Price
+    closeTime: int
+
+
+_TICKERS = TypeAdapter(list[_Ticker])
+_ERROR = TypeAdapter(dict[str, Any])
+
+
+class BinanceAdapter:
+    """Implements OhlcvProvider and PriceProvider over Binance's public market data."""
+
+    name = NAME
+
+    def __init__(self, client: UpstreamClient) -> None:
+        self._client = client
+
+    @property
+    def enabled(self) -> bool:
+        """Binance's public market data needs no key."""
+        return True
+
+    @staticmethod
+    def market(symbol: Symbol) -> str:
+        """Binance's name for a market, e.g. ``BTCUSDT``."""
+        if symbol.quote not in _QUOTES:
+            raise UpstreamRejected(NAME, f"Binance lists no {symbol.quote} market for {symbol.base}")
+        return _BASE_ALIASES.get(symbol.base, symbol.base) + symbol.quote
+
+    async def fetch_ohlcv(self, symbol: Symbol, interval: Interval, limit: int) -> CandleSeries:
+        """The ``limit`` most recent klines, the last one in progress."""
+        params = {"symbol": self.market(symbol), "interval": interval.name, "limit": str(limit)}
+        response = await self._client.get("/api/v3/klines", params)
+        self._raise_for_error(response)
+        rows = decode(NAME, response, _KLINES)
+        if not rows:
+            raise BadPayload(NAME, "no candles in the answer")
+        candles = tuple(
+            Candle(row[0], row[1], row[2], row[3], row[4], row[5]) for row in rows[-limit:]
+        )
+        _check_candles(candles)
+        return CandleSeries(symbol, interval, candles, NAME)
+
+    async def fetch_quotes(self, bases: Sequence[str]) -> dict[str, Quote]:
+        """24h tickers for ``bases`` against USDT, asked in batches (never every symbol)."""
+        by_market = {self.market(Symbol(base, "USDT")): base for base in bases}
+        markets = list(by_market)
+        quotes: dict[str, Quote] = {}
+        for start in range(0, len(markets), _MAX_SYMBOLS_PER_CALL):
+            batch = markets[start : start + _MAX_SYMBOLS_PER_CALL]
+            params = {"symbols": json.dumps(batch, separators=(",", ":"))}
+            response = await self._client.get("/api/v3/ticker/24hr", params)
+            self._raise_for_error(response)
+            for ticker in decode(NAME, response, _TICKERS):
+                base = by_market.get(ticker.symbol)
+                if base is None:
+                    raise BadPayload(NAME, f"answered for a symbol not asked for: {ticker.symbol}")
+                quotes[base] = Quote(
+                    symbol=base,
+                    name=display_name(base),
+                    price_usd=ticker.lastPrice,
+                    change_24h=ticker.priceChangePercent,
+                    volume_24h=ticker.quoteVolume,
+                    market_cap=None,
+                    last_update=ticker.closeTime / 1000,
+                    source=NAME,
+                )
+        return quotes
+
+    @staticmethod
+    def _raise_for_error(response: UpstreamResponse) -> None:
+        if response.status == 200:
+            return
+        error: ProviderError = status_error(NAME, response)
+        if response.status == 451:
+            error = UpstreamBlocked(
+                NAME,
+                "geo-blocked by this host (451); set BINANCE_BASE_URL=https://data-api.binance.vision",
+            )
+        elif response.status == 400 and not response.looks_like_html:
+            try:
+                body = _ERROR.validate_json(response.body)
+                error = UpstreamRejected(NAME, f"{body.get('msg', 'bad request')} ({body.get('code')})")
+            except ValueError:
+                pass
+        raise error
+
+
+def _check_candles(candles: tuple[Candle, ...]) -> None:
+    previous = None
+    for candle in candles:
+        if candle.low > candle.high or (previous is not None and candle.timestamp <= previous):
+            raise BadPayload(NAME, f"inconsistent candle at {candle.timestamp}")
+        previous = candle.timestamp

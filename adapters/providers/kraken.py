@@ -1,0 +1,104 @@
+"""Kraken public OHLC: pair mapping, errors inside HTTP 200, the newest bars."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, TypeAdapter
+
+from adapters.providers.upstream import UpstreamClient, decode, status_error
+from adapters.providers.wire import Price
+from domain.candle import Candle, CandleSeries
+from domain.candle_resampling import daily_to_weekly
+from domain.errors import BadPayload, ProviderError, ProviderUnavailable, UpstreamRateLimited, UpstreamRejected
+from domain.interval import Interval
+from domain.symbol import Symbol
+
+NAME = "kraken"
+_BASES = {"BTC": "XBT", "MATIC": "POL"}  # Kraken calls bitcoin XBT; MATIC became POL
+# Kraken's deep markets are in USD; USDT requests are answered from the USD market.
+_QUOTES = {"USDT": "USD", "USD": "USD", "USDC": "USDC"}
+_MINUTES = {"1m": 1, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "4h": 240, "1d": 1440}
+_RATE_LIMIT_PAUSE = 5.0
+
+_Row = tuple[int, Price, Price, Price, Price, Price, Price, int]
+_ROWS = TypeAdapter(list[_Row])
+
+
+class _Envelope(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    error: list[str]
+    result: dict[str, Any] | None = None
+
+
+_ENVELOPE = TypeAdapter(_Envelope)
+
+
+class KrakenAdapter:
+    """Implements OhlcvProvider over Kraken's public OHLC endpoint.
+
+    Kraken keeps only the 720 most recent bars and answers with all of them: the newest
+    ``limit`` are served. Weekly candles are built from daily bars so that weeks open on
+    Monday, as on Binance, instead of Kraken's Thursday-aligned weeks.
+    """
+
+    name = NAME
+
+    def __init__(self, client: UpstreamClient) -> None:
+        self._client = client
+
+    @staticmethod
+    def pair(symbol: Symbol) -> str:
+        """Kraken's request name for a market, e.g. ``XBTUSD``."""
+        return _BASES.get(symbol.base, symbol.base) + _QUOTES[symbol.quote]
+
+    async def fetch_ohlcv(self, symbol: Symbol, interval: Interval, limit: int) -> CandleSeries:
+        """The ``limit`` most recent bars (at most what Kraken keeps), oldest first."""
+        weekly = interval.name == "1w"
+        minutes = 1440 if weekly else _MINUTES.get(interval.name)
+        if minutes is None:
+            raise UpstreamRejected(NAME, f"Kraken has no {interval.name} bars")
+        response = await self._client.get(
+            "/0/public/OHLC", {"pair": self.pair(symbol), "interval": str(minutes)}
+        )
+        if response.status != 200:
+            raise status_error(NAME, response)
+        envelope = decode(NAME, response, _ENVELOPE)
+        if envelope.error:
+            raise _error_from(envelope.error)
+        rows = _rows_of(envelope.result)
+        candles = tuple(Candle(r[0] * 1000, r[1], r[2], r[3], r[4], r[6]) for r in rows)
+        if weekly:
+            candles = daily_to_weekly(candles)
+        if not candles:
+            raise BadPayload(NAME, "no candles in the answer")
+        return CandleSeries(symbol, interval, candles[-limit:], NAME)
+
+
+def _rows_of(result: dict[str, Any] | None) -> list[_Row]:
+    # The result is keyed by Kraken's canonical pair name (XBTUSD → XXBTZUSD), never by the
+    # name we sent; "last" sits beside it.
+    if result is None:
+        raise BadPayload(NAME, "no result in the answer")
+    keys = [key for key in result if key != "last"]
+    if len(keys) != 1:
+        raise BadPayload(NAME, f"expected one pair in the result, got {keys}")
+    try:
+        rows = _ROWS.validate_python(result[keys[0]])
+    except ValueError as error:
+        raise BadPayload(NAME, f"unexpected OHLC rows: {str(error).splitlines()[0]}") from None
+    previous = None
+    for row in rows:
+        if row[3] > row[2] or (previous is not None and row[0] <= previous):
+            raise BadPayload(NAME, f"inconsistent bar at {row[0]}")
+        previous = row[0]
+    return rows
+
+
+def _error_from(messages: list[str]) -> ProviderError:
+    text = "; ".join(messages)
+    if any("Too many requests" in m or m.startswith("EAPI:Rate limit") for m in messages):
+        return UpstreamRateLimited(NAME, text, retry_after=_RATE_LIMIT_PAUSE)
+    if any(m.startswith(("EQuery:", "EGeneral:Invalid arguments")) for m in messages):
+        return UpstreamRejected(NAME, text)
+    return ProviderUnavailable(NAME, text)

@@ -1,0 +1,104 @@
+"""HTTP GET to a provider, with transport failures and common statuses as domain errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+import aiohttp
+from pydantic import TypeAdapter, ValidationError
+
+from domain.errors import (
+    BadPayload,
+    ProviderError,
+    ProviderUnavailable,
+    UpstreamBlocked,
+    UpstreamRateLimited,
+    UpstreamRejected,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamResponse:
+    """A provider's raw answer."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def retry_after(self) -> float | None:
+        """``Retry-After`` in seconds, when the provider sent it as a number."""
+        raw = self.headers.get("Retry-After")
+        try:
+            return max(float(raw), 0.0) if raw is not None else None
+        except ValueError:
+            return None
+
+    @property
+    def looks_like_html(self) -> bool:
+        """True for an HTML page (a CDN or WAF error page) instead of JSON."""
+        return self.body.lstrip()[:1] == b"<"
+
+
+class UpstreamClient:
+    """GETs JSON from one provider over the shared session.
+
+    Timeouts and connection errors become ``ProviderUnavailable`` naming the provider.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        provider: str,
+        base_url: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._session = session
+        self.provider = provider
+        self._base_url = base_url.rstrip("/")
+        self._headers = dict(headers or {})
+
+    async def get(self, path: str, params: Mapping[str, str] | None = None) -> UpstreamResponse:
+        """GET ``{base_url}{path}`` and return the whole answer."""
+        url = f"{self._base_url}{path}"
+        try:
+            async with self._session.get(url, params=params, headers=self._headers) as response:
+                body = await response.read()
+                return UpstreamResponse(response.status, response.headers, body)
+        except TimeoutError:
+            raise ProviderUnavailable(self.provider, "timed out") from None
+        except aiohttp.ClientError as error:
+            raise ProviderUnavailable(self.provider, f"connection failed ({type(error).__name__})") from None
+
+
+def status_error(provider: str, response: UpstreamResponse) -> ProviderError:
+    """The domain error for a non-2xx status, by the meaning most providers give it."""
+    status = response.status
+    if status in (429, 418):
+        what = "banned us (418)" if status == 418 else "rate limited us (429)"
+        return UpstreamRateLimited(provider, what, retry_after=response.retry_after)
+    if status == 451:
+        return UpstreamBlocked(provider, "refuses this host's location (451)")
+    if status in (401, 403):
+        return UpstreamBlocked(provider, f"refused access ({status})")
+    if status >= 500:
+        return ProviderUnavailable(provider, f"server error ({status})")
+    if 400 <= status < 500:
+        return UpstreamRejected(provider, f"rejected the request ({status})")
+    return BadPayload(provider, f"unexpected status {status}")
+
+
+def decode(provider: str, response: UpstreamResponse, schema: TypeAdapter[T]) -> T:
+    """Validate a JSON body against ``schema``; anything else is ``BadPayload``."""
+    if response.looks_like_html:
+        raise BadPayload(provider, f"HTML page instead of JSON (status {response.status})")
+    try:
+        return schema.validate_json(response.body)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "body"
+        raise BadPayload(provider, f"unexpected payload at {where}: {first['msg']}") from None

@@ -1,0 +1,1 @@
+"""Use cases: each takes ports in its constructor, applies domain policy and owns caching."""

@@ -1,0 +1,64 @@
+"""Use case: the health of the service, its providers and its cache."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from application.provider_calls import ProviderCalls
+from domain.ports import Cache, CacheStats, Clock
+from domain.provider_health import ProviderHealth
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    """``status`` is healthy, degraded or unhealthy (no capability can be served)."""
+
+    status: str
+    uptime: float
+    version: str
+    providers: tuple[ProviderHealth, ...]
+    cache: CacheStats
+
+
+class GetHealth:
+    """Summarises provider health from real traffic and the cache's counters.
+
+    ``capabilities`` maps a capability (ohlcv, prices, ...) to the providers that can serve
+    it; the service is unhealthy only when no capability has a provider that is not offline.
+    """
+
+    def __init__(
+        self,
+        calls: ProviderCalls,
+        cache: Cache,
+        clock: Clock,
+        capabilities: Mapping[str, Sequence[str]],
+        version: str,
+    ) -> None:
+        self._calls = calls
+        self._cache = cache
+        self._clock = clock
+        self._capabilities = capabilities
+        self._version = version
+        self._started = clock.monotonic()
+
+    async def execute(self) -> HealthReport:
+        """Build the report (never calls a provider)."""
+        providers = tuple(self._calls.health())
+        usable = {p.name for p in providers if p.status in ("online", "degraded")}
+        served = [cap for cap, names in self._capabilities.items() if usable.intersection(names)]
+        all_online = all(p.status in ("online", "disabled") for p in providers)
+        if not served:
+            status = "unhealthy"
+        elif all_online and len(served) == len(self._capabilities):
+            status = "healthy"
+        else:
+            status = "degraded"
+        return HealthReport(
+            status=status,
+            uptime=round(self._clock.monotonic() - self._started, 3),
+            version=self._version,
+            providers=providers,
+            cache=await self._cache.stats(),
+        )

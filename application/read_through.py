@@ -1,0 +1,72 @@
+"""The caching decision every use case shares: fresh hit, single-flight fetch, stale-if-error."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from domain.errors import AllProvidersFailed
+from domain.ports import Cache, CacheEntry, Clock
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Served(Generic[T]):
+    """A value as served to a client: ``stale`` when it is past its TTL and was served only
+    because every provider failed; ``fetched_at`` is when it came from upstream (epoch s)."""
+
+    value: T
+    stale: bool
+    fetched_at: float
+
+
+class ReadThrough:
+    """Serve from cache while fresh; otherwise fetch once per key however many callers wait.
+
+    When the fetch fails with ``AllProvidersFailed`` and a copy within CACHE_STALE_TTL exists,
+    that copy is served marked stale. Failures are never cached.
+    """
+
+    def __init__(self, cache: Cache, clock: Clock, stale_ttl: float) -> None:
+        self._cache = cache
+        self._clock = clock
+        self._stale_ttl = stale_ttl
+        self._in_flight: dict[str, asyncio.Task[Any]] = {}
+
+    async def get(self, key: str, ttl: float, fetch: Callable[[], Awaitable[T]]) -> Served[T]:
+        """Return the value for ``key``, fetching it with ``fetch`` when not fresh.
+
+        The fetch runs in its own task: a caller that goes away does not cancel it for the
+        others who joined, and its result still fills the cache.
+        """
+        entry = await self._cache.get(key)
+        if entry is not None and entry.fresh_until > self._clock.now():
+            return Served(entry.value, stale=False, fetched_at=entry.stored_at)
+        task = self._in_flight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._refresh(key, ttl, fetch, entry))
+            self._in_flight[key] = task
+            task.add_done_callback(lambda done: self._settle(key, done))
+        return await asyncio.shield(task)
+
+    def _settle(self, key: str, task: asyncio.Task[Any]) -> None:
+        if self._in_flight.get(key) is task:
+            del self._in_flight[key]
+        if not task.cancelled():
+            task.exception()  # mark retrieved: every waiter may have gone
+
+    async def _refresh(
+        self, key: str, ttl: float, fetch: Callable[[], Awaitable[T]], entry: CacheEntry | None
+    ) -> Served[T]:
+        try:
+            value = await fetch()
+        except AllProvidersFailed:
+            if entry is not None and entry.stale_until > self._clock.now():
+                return Served(entry.value, stale=True, fetched_at=entry.stored_at)
+            raise
+        now = self._clock.now()
+        await self._cache.set(key, value, ttl, self._stale_ttl)
+        return Served(value, stale=False, fetched_at=now)

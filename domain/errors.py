@@ -1,0 +1,89 @@
+"""Errors of the domain. Entrypoints map them once, at the edge, to HTTP and gRPC."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class DomainError(Exception):
+    """Base class of every error this service raises on purpose."""
+
+
+class InvalidInput(DomainError):
+    """A request the service refuses before calling any provider."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidSymbol(InvalidInput):
+    """An unknown or malformed symbol."""
+
+
+class InvalidInterval(InvalidInput):
+    """An interval that is not supported."""
+
+
+class InvalidParameter(InvalidInput):
+    """Any other bad request parameter (limit out of range, not a number, missing)."""
+
+
+class ProviderError(DomainError):
+    """An upstream provider could not give an answer.
+
+    ``reason`` is a short human-readable cause; ``retry_after`` (seconds) is set when the
+    provider told us, or we know, when it may be asked again.
+    """
+
+    def __init__(self, provider: str, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(f"{provider}: {reason}")
+        self.provider = provider
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class ProviderUnavailable(ProviderError):
+    """Timeouts, connection failures, 5xx and the provider's own 'unavailable' errors."""
+
+
+class UpstreamRateLimited(ProviderError):
+    """The provider rate-limited or banned us (429, 418, Kraken's 'Too many requests')."""
+
+
+class UpstreamBlocked(ProviderError):
+    """The provider refuses this host (Binance 403 WAF or 451 geo-block)."""
+
+
+class BadPayload(ProviderError):
+    """A response that is not the documented shape: HTML, truncated JSON, wrong fields."""
+
+
+class UpstreamRejected(ProviderError):
+    """The provider refused this particular request (e.g. a market it does not list).
+
+    The request's own fault, not the provider's: it must not open a circuit.
+    """
+
+
+class ProviderDisabled(ProviderError):
+    """The provider is switched off by configuration (e.g. CoinCap without an API key)."""
+
+
+class CircuitOpen(ProviderError):
+    """The provider's circuit is open or it asked us to back off; it was not called."""
+
+
+class AllProvidersFailed(DomainError):
+    """Every provider for a request failed or was skipped, and nothing is cached.
+
+    ``failures`` maps provider id to its reason; ``retry_after`` is the soonest any of them may
+    be worth asking again.
+    """
+
+    def __init__(self, failures: Mapping[str, str], *, retry_after: float | None = None) -> None:
+        summary = "; ".join(f"{name}: {why}" for name, why in failures.items()) or "no provider"
+        super().__init__(f"every provider failed ({summary})")
+        self.failures = dict(failures)
+        self.retry_after = retry_after

@@ -1,0 +1,50 @@
+"""The ordered fallback over providers, as pure code."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from domain.errors import AllProvidersFailed, ProviderError
+
+
+def fallback_order(configured: Sequence[str], available: Collection[str]) -> tuple[str, ...]:
+    """Validate a configured provider order (e.g. OHLCV_PROVIDERS) against known providers.
+
+    Raises ``ValueError`` for an empty list, an unknown provider or a duplicate.
+    """
+    order = tuple(name.strip().lower() for name in configured if name.strip())
+    if not order:
+        raise ValueError("at least one provider must be configured")
+    unknown = [name for name in order if name not in available]
+    if unknown:
+        raise ValueError(f"unknown provider(s) {unknown}; available: {sorted(available)}")
+    if len(set(order)) != len(order):
+        raise ValueError(f"provider listed twice in {list(order)}")
+    return order
+
+
+class FallbackAttempts:
+    """Collects why each provider of a chain gave no answer, to report when all failed."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, str] = {}
+        self._retry_after: list[float] = []
+
+    def record(self, error: ProviderError) -> None:
+        """Note that ``error.provider`` failed or was skipped."""
+        self._failures[error.provider] = error.reason
+        if error.retry_after is not None:
+            self._retry_after.append(error.retry_after)
+
+    @property
+    def failures(self) -> dict[str, str]:
+        """Provider id → reason, in the order they were tried."""
+        return dict(self._failures)
+
+    def exhausted(self) -> AllProvidersFailed:
+        """The error to raise once every provider has failed.
+
+        ``retry_after`` is the soonest time any provider said it may be asked again, if any did.
+        """
+        retry = min(self._retry_after) if self._retry_after else None
+        return AllProvidersFailed(self._failures, retry_after=retry)

@@ -1,0 +1,148 @@
+"""The ports: what the application needs from the outside world, as Protocols.
+
+Adapters implement them; the application depends only on these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from domain.candle import CandleSeries
+from domain.interval import Interval
+from domain.market import MarketOverview
+from domain.quote import Quote
+from domain.sentiment import FearGreedHistory
+from domain.symbol import Symbol
+
+T = TypeVar("T")
+
+
+@runtime_checkable
+class OhlcvProvider(Protocol):
+    """A source of OHLCV candles."""
+
+    name: str
+
+    async def fetch_ohlcv(self, symbol: Symbol, interval: Interval, limit: int) -> CandleSeries:
+        """Return up to ``limit`` of the most recent candles, oldest first.
+
+        The last candle may be the one in progress. Raises a ``ProviderError`` subclass.
+        """
+        ...
+
+
+@runtime_checkable
+class PriceProvider(Protocol):
+    """A source of USD spot quotes."""
+
+    name: str
+
+    @property
+    def enabled(self) -> bool:
+        """False when configuration switches the provider off (e.g. a missing API key)."""
+        ...
+
+    async def fetch_quotes(self, bases: Sequence[str]) -> dict[str, Quote]:
+        """Return quotes keyed by base asset for the bases this provider lists.
+
+        Bases it does not list are absent from the result. Raises a ``ProviderError``
+        subclass when the provider fails as a whole.
+        """
+        ...
+
+
+@runtime_checkable
+class MarketOverviewProvider(Protocol):
+    """A source of global market totals."""
+
+    name: str
+
+    async def fetch_overview(self) -> MarketOverview:
+        """Return the current market overview. Raises a ``ProviderError`` subclass."""
+        ...
+
+
+@runtime_checkable
+class SentimentProvider(Protocol):
+    """A source of Fear & Greed readings."""
+
+    name: str
+
+    async def fetch_fear_greed(self, days: int) -> FearGreedHistory:
+        """Return the last ``days`` daily readings, newest first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntry:
+    """A cached value with its freshness: fresh until ``fresh_until``, servable as stale until
+    ``stale_until`` (both epoch seconds)."""
+
+    value: Any
+    stored_at: float
+    fresh_until: float
+    stale_until: float
+
+
+@dataclass(frozen=True, slots=True)
+class CacheStats:
+    """Counters of a cache backend."""
+
+    backend: str
+    size: int
+    hits: int
+    misses: int
+    max_entries: int | None
+
+    @property
+    def hit_rate(self) -> float:
+        """Share of lookups answered fresh from the cache (0 when none were made)."""
+        total = self.hits + self.misses
+        return round(self.hits / total, 4) if total else 0.0
+
+
+class Cache(Protocol):
+    """A key-value cache of domain values with a fresh TTL and a longer stale window."""
+
+    async def get(self, key: str) -> CacheEntry | None:
+        """Return the entry for ``key`` while it is fresh or still servable as stale."""
+        ...
+
+    async def set(self, key: str, value: Any, ttl: float, stale_ttl: float) -> None:
+        """Store ``value``: fresh for ``ttl`` seconds, then stale for ``stale_ttl`` more."""
+        ...
+
+    async def clear(self) -> int:
+        """Remove every entry this service stored; return how many were removed."""
+        ...
+
+    async def stats(self) -> CacheStats:
+        """Return the backend's counters."""
+        ...
+
+
+class Clock(Protocol):
+    """Time, behind a port so tests control it."""
+
+    def now(self) -> float:
+        """Wall-clock epoch seconds."""
+        ...
+
+    def monotonic(self) -> float:
+        """Monotonic seconds, for measuring durations."""
+        ...
+
+
+class CircuitBreaker(Protocol):
+    """Guards calls to one provider (wired to purgatory by an adapter)."""
+
+    @property
+    def state(self) -> str:
+        """closed, open or half_open."""
+        ...
+
+    async def call(self, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run ``operation`` unless the circuit is open (then raise ``CircuitOpen``)."""
+        ...

@@ -1,0 +1,199 @@
+"""The composition root: the one place that builds the object graph (dependency-injector)."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from adapters.cache.memory import MemoryCache
+from adapters.clock import SystemClock
+from adapters.http_session import client_session
+from adapters.providers.alternative_me import AlternativeMeAdapter
+from adapters.providers.binance import BinanceAdapter
+from adapters.providers.coincap import CoinCapAdapter
+from adapters.providers.coingecko import CoinGeckoAdapter, key_header
+from adapters.providers.kraken import KrakenAdapter
+from adapters.providers.upstream import UpstreamClient
+from application.cache_admin import CacheAdmin
+from application.get_health import GetHealth
+from application.get_market_overview import GetMarketOverview
+from application.get_ohlcv import GetOhlcv
+from application.get_prices import GetPrices
+from application.get_sentiment import GetSentiment
+from application.provider_calls import ProviderCalls
+from application.read_through import ReadThrough
+from domain.interval import IntervalParser
+from domain.symbol import SymbolParser
+from entrypoints import __version__
+from entrypoints.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class UseCases:
+    """Everything the transports call, resolved once at start-up."""
+
+    get_ohlcv: GetOhlcv
+    get_prices: GetPrices
+    get_sentiment: GetSentiment
+    get_market_overview: GetMarketOverview
+    get_health: GetHealth
+    cache_admin: CacheAdmin
+
+
+def _in_order(order: list[str], **available: Any) -> list[Any]:
+    return [available[name] for name in order]
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _provider_calls(clock: SystemClock, request_timeout: float, *adapters: Any) -> ProviderCalls:
+    calls = ProviderCalls(clock, request_timeout)
+    for adapter in adapters:
+        calls.register(adapter.name, enabled=getattr(adapter, "enabled", True))
+    return calls
+
+
+class Container(containers.DeclarativeContainer):
+    """Reads like a wiring diagram: settings → adapters → use cases."""
+
+    config = providers.Configuration(strict=True)
+
+    clock = providers.Singleton(SystemClock)
+    http_session = providers.Resource(
+        client_session, request_timeout=config.request_timeout, user_agent=f"crypto-data-engine/{__version__}"
+    )
+
+    binance = providers.Singleton(
+        BinanceAdapter,
+        client=providers.Singleton(UpstreamClient, http_session, "binance", config.binance_base_url),
+    )
+    kraken = providers.Singleton(
+        KrakenAdapter,
+        client=providers.Singleton(UpstreamClient, http_session, "kraken", config.kraken_base_url),
+    )
+    coingecko = providers.Singleton(
+        CoinGeckoAdapter,
+        client=providers.Singleton(
+            UpstreamClient,
+            http_session,
+            "coingecko",
+            config.coingecko_base_url,
+            providers.Callable(key_header, config.coingecko_base_url, config.coingecko_api_key),
+        ),
+    )
+    coincap = providers.Singleton(
+        CoinCapAdapter,
+        client=providers.Singleton(
+            UpstreamClient,
+            http_session,
+            "coincap",
+            config.coincap_base_url,
+            providers.Callable(_bearer, config.coincap_api_key),
+        ),
+        api_key=config.coincap_api_key,
+    )
+    alternative_me = providers.Singleton(
+        AlternativeMeAdapter,
+        client=providers.Singleton(
+            UpstreamClient, http_session, "alternative_me", config.alternative_me_base_url
+        ),
+    )
+
+    cache = providers.Selector(
+        config.cache_backend,
+        memory=providers.Singleton(MemoryCache, clock=clock, max_entries=config.cache_max_entries),
+    )
+    provider_calls = providers.Singleton(
+        _provider_calls, clock, config.request_timeout, binance, kraken, coingecko, coincap, alternative_me
+    )
+    read_through = providers.Singleton(ReadThrough, cache=cache, clock=clock, stale_ttl=config.cache_stale_ttl)
+    symbols = providers.Singleton(SymbolParser, config.supported_symbols)
+    intervals = providers.Singleton(IntervalParser, config.supported_intervals)
+
+    get_ohlcv = providers.Singleton(
+        GetOhlcv,
+        symbols=symbols,
+        intervals=intervals,
+        providers=providers.Callable(_in_order, config.ohlcv_providers, binance=binance, kraken=kraken),
+        calls=provider_calls,
+        read_through=read_through,
+        ttl=config.cache_ttl_ohlcv,
+    )
+    get_prices = providers.Singleton(
+        GetPrices,
+        symbols=symbols,
+        providers=providers.Callable(
+            _in_order, config.price_providers, coingecko=coingecko, coincap=coincap, binance=binance
+        ),
+        calls=provider_calls,
+        read_through=read_through,
+        ttl=config.cache_ttl_prices,
+        max_deviation=config.price_max_deviation,
+    )
+    get_sentiment = providers.Singleton(
+        GetSentiment,
+        providers=providers.List(alternative_me),
+        calls=provider_calls,
+        read_through=read_through,
+        ttl=config.cache_ttl_sentiment,
+        enabled=config.enable_sentiment,
+    )
+    get_market_overview = providers.Singleton(
+        GetMarketOverview,
+        providers=providers.List(coingecko),
+        calls=provider_calls,
+        read_through=read_through,
+        ttl=config.cache_ttl_market,
+    )
+    get_health = providers.Singleton(
+        GetHealth,
+        calls=provider_calls,
+        cache=cache,
+        clock=clock,
+        capabilities=providers.Dict(
+            ohlcv=config.ohlcv_providers,
+            prices=config.price_providers,
+            sentiment=providers.List("alternative_me"),
+            market=providers.List("coingecko"),
+        ),
+        version=__version__,
+    )
+    cache_admin = providers.Singleton(CacheAdmin, cache=cache)
+
+    use_cases = providers.Singleton(
+        UseCases,
+        get_ohlcv=get_ohlcv,
+        get_prices=get_prices,
+        get_sentiment=get_sentiment,
+        get_market_overview=get_market_overview,
+        get_health=get_health,
+        cache_admin=cache_admin,
+    )
+
+
+def build_container(settings: Settings) -> Container:
+    """A container configured from ``settings`` (secrets unwrapped for the adapters)."""
+    container = Container()
+    values = settings.model_dump()
+    for name in ("coingecko_api_key", "coincap_api_key", "admin_token"):
+        values[name] = getattr(settings, name).get_secret_value()
+    container.config.from_dict(values)
+    return container
+
+
+async def start(container: Container) -> UseCases:
+    """Resolve the use cases, starting only the resources they need."""
+    resolved = container.use_cases()
+    return await resolved if inspect.isawaitable(resolved) else resolved
+
+
+async def stop(container: Container) -> None:
+    """Close every resource that was started (the HTTP session, later Redis)."""
+    result = container.shutdown_resources()
+    if inspect.isawaitable(result):
+        await result

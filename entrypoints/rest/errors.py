@@ -1,0 +1,78 @@
+"""The error envelope and the one mapping from errors to HTTP statuses and codes."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from domain.errors import AllProvidersFailed, InvalidInterval, InvalidParameter, InvalidSymbol
+
+DEFAULT_RETRY_AFTER = 30
+
+
+class ApiError(Exception):
+    """An error raised at the REST edge itself (auth, routing)."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+_HTTP_CODES = {
+    400: "INVALID_PARAMETER",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+}
+
+
+def envelope(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    retry_after: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    """A response in the standard error envelope."""
+    body = {
+        "success": False,
+        "error": {"code": code, "message": message, "details": details, "retryAfter": retry_after},
+        "timestamp": int(time.time() * 1000),
+    }
+    all_headers = dict(headers or {})
+    if retry_after is not None:
+        all_headers["Retry-After"] = str(retry_after)
+    return web.Response(
+        status=status, body=orjson.dumps(body), content_type="application/json", headers=all_headers
+    )
+
+
+def response_for(error: BaseException) -> web.Response | None:
+    """The envelope for a known error, or ``None`` for a bug."""
+    if isinstance(error, InvalidSymbol):
+        return envelope(400, "INVALID_SYMBOL", error.message, {"field": error.field})
+    if isinstance(error, InvalidInterval):
+        return envelope(400, "INVALID_INTERVAL", error.message, {"field": error.field})
+    if isinstance(error, InvalidParameter):
+        return envelope(400, "INVALID_PARAMETER", error.message, {"field": error.field})
+    if isinstance(error, AllProvidersFailed):
+        retry = math.ceil(error.retry_after) if error.retry_after else DEFAULT_RETRY_AFTER
+        return envelope(503, "PROVIDER_ERROR", "no provider could answer and nothing is cached",
+                        error.failures, retry)  # fmt: skip
+    if isinstance(error, ApiError):
+        return envelope(error.status, error.code, error.message, error.details)
+    if isinstance(error, web.HTTPException) and error.status >= 400:
+        code = _HTTP_CODES.get(error.status, "INVALID_PARAMETER" if error.status < 500 else "INTERNAL_ERROR")
+        headers = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
+        return envelope(error.status, code, error.reason, headers=headers)
+    return None

@@ -1,0 +1,99 @@
+"""Request handlers: parse, call one use case, render. No business rule lives here."""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from domain.candle import DEFAULT_CANDLES
+from domain.errors import InvalidParameter
+from entrypoints.rest import rendering
+from entrypoints.rest.errors import ApiError
+from entrypoints.rest.keys import SETTINGS, USE_CASES
+
+
+def _int_param(request: web.Request, name: str, default: int) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidParameter(f"{name} must be a whole number, got {raw!r}", field=name) from None
+
+
+async def ohlcv(request: web.Request) -> web.Response:
+    """GET /api/ohlcv?symbol=BTC&interval=1h&limit=100 (``timeframe`` is an alias of interval)."""
+    query = request.query
+    interval = query.get("interval", query.get("timeframe"))
+    limit = _int_param(request, "limit", DEFAULT_CANDLES)
+    served = await request.app[USE_CASES].get_ohlcv.execute(query.get("symbol"), interval, limit)
+    series = served.value
+    return rendering.data_response(
+        served,
+        rendering.candles(series),
+        symbol=series.symbol.pair,
+        interval=series.interval.name,
+        count=len(series.candles),
+        source=series.source,
+    )
+
+
+async def prices(request: web.Request) -> web.Response:
+    """GET /api/prices?symbols=BTC,ETH (none: every supported symbol)."""
+    served = await request.app[USE_CASES].get_prices.execute(request.query.get("symbols"))
+    board = served.value
+    return rendering.data_response(
+        served,
+        rendering.prices(board),
+        source="+".join(board.sources),
+        count=len(board.quotes),
+        missing=list(board.missing),
+    )
+
+
+async def sentiment(request: web.Request) -> web.Response:
+    """GET /api/sentiment."""
+    served = await request.app[USE_CASES].get_sentiment.execute()
+    return rendering.data_response(served, rendering.sentiment(served.value), source=served.value.source)
+
+
+async def market_overview(request: web.Request) -> web.Response:
+    """GET /api/market/overview."""
+    served = await request.app[USE_CASES].get_market_overview.execute()
+    return rendering.data_response(served, rendering.overview(served.value), source=served.value.source)
+
+
+async def health(request: web.Request) -> web.Response:
+    """GET /api/health: 200 unless no data can be served at all (503)."""
+    report = await request.app[USE_CASES].get_health.execute()
+    return rendering.json_response(rendering.health(report), 503 if report.status == "unhealthy" else 200)
+
+
+async def cache_stats(request: web.Request) -> web.Response:
+    """GET /api/cache/stats."""
+    stats = await request.app[USE_CASES].cache_admin.stats()
+    return rendering.json_response({"success": True, **rendering.cache_stats(stats), "timestamp": rendering.now_ms()})
+
+
+async def cache_clear(request: web.Request) -> web.Response:
+    """POST /api/cache/clear with ``Authorization: Bearer $ADMIN_TOKEN``."""
+    _require_admin(request)
+    removed = await request.app[USE_CASES].cache_admin.clear()
+    return rendering.json_response(
+        {"success": True, "message": f"cache cleared ({removed} entries removed)", "removed": removed,
+         "timestamp": rendering.now_ms()}  # fmt: skip
+    )
+
+
+def _require_admin(request: web.Request) -> None:
+    token = request.app[SETTINGS].admin_token.get_secret_value()
+    if not token:
+        raise ApiError(403, "FORBIDDEN", "admin endpoints are disabled: no ADMIN_TOKEN is configured")
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        raise ApiError(401, "UNAUTHORIZED", "send Authorization: Bearer <ADMIN_TOKEN>")
+    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise ApiError(403, "FORBIDDEN", "wrong admin token")

@@ -1,0 +1,12 @@
+"""Typed application keys."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from entrypoints.container import Container, UseCases
+from entrypoints.settings import Settings
+
+CONTAINER = web.AppKey("container", Container)
+SETTINGS = web.AppKey("settings", Settings)
+USE_CASES = web.AppKey("use_cases", UseCases)

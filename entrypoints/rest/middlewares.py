@@ -1,0 +1,100 @@
+"""Request id, access log, CORS and the error envelope, for every request."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Sequence
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from entrypoints.rest.errors import envelope, response_for
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_EXPOSED = "X-Request-ID, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining"
+access_log = structlog.get_logger("access")
+error_log = structlog.get_logger("errors")
+
+
+def request_context_middleware() -> web.Middleware:
+    """Echo a sane ``X-Request-ID`` or make one, bind it to logs, and log the access."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        given = request.headers.get("X-Request-ID", "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        response = await handler(request)
+        response.headers["X-Request-ID"] = request_id
+        access_log.info(
+            "request",
+            method=request.method,
+            path=request.path,
+            status=response.status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            client=request.remote,
+        )
+        return response
+
+    return middleware
+
+
+def error_middleware() -> web.Middleware:
+    """Every error leaves in the envelope; bugs become 500 without internals in the body."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except Exception as error:  # noqa: BLE001 - the edge: everything becomes an envelope
+            response = response_for(error)
+            if response is not None:
+                return response
+            if isinstance(error, web.HTTPException):
+                raise  # 2xx/3xx "exceptions" are responses
+            error_log.exception("unhandled error", path=request.path)
+            return envelope(500, "INTERNAL_ERROR", "internal error; see the service logs with this request id")
+
+    return middleware
+
+
+def cors_middleware(origins: Sequence[str]) -> web.Middleware:
+    """CORS from CORS_ORIGINS, preflight included."""
+    allow_all = "*" in origins
+    allowed = frozenset(origins)
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        permitted = origin is not None and (allow_all or origin in allowed)
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            if not permitted:
+                return envelope(403, "FORBIDDEN", "origin not allowed by CORS_ORIGINS")
+            response: web.StreamResponse = web.Response(status=204)
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+                "Access-Control-Request-Headers", "Authorization, Content-Type, X-Request-ID"
+            )
+            response.headers["Access-Control-Max-Age"] = "600"
+        else:
+            response = await handler(request)
+        if permitted:
+            response.headers["Access-Control-Allow-Origin"] = "*" if allow_all else origin  # type: ignore[assignment]
+            response.headers["Access-Control-Expose-Headers"] = _EXPOSED
+            if not allow_all:
+                response.headers["Vary"] = "Origin"
+        return response
+
+    return middleware
+
+
+def setup_middlewares(app: web.Application, cors_origins: Sequence[str]) -> None:
+    """Outermost first: request context, CORS, then the error envelope around the handler."""
+    app.middlewares.extend(
+        [request_context_middleware(), cors_middleware(cors_origins), error_middleware()]
+    )

@@ -1,0 +1,18 @@
+"""The REST routes of ../shared/API.md."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from entrypoints.rest import handlers
+
+
+def setup_routes(app: web.Application) -> None:
+    """Register every route."""
+    app.router.add_get("/api/ohlcv", handlers.ohlcv)
+    app.router.add_get("/api/prices", handlers.prices)
+    app.router.add_get("/api/sentiment", handlers.sentiment)
+    app.router.add_get("/api/market/overview", handlers.market_overview)
+    app.router.add_get("/api/health", handlers.health)
+    app.router.add_get("/api/cache/stats", handlers.cache_stats)
+    app.router.add_post("/api/cache/clear", handlers.cache_clear)

@@ -1,0 +1,121 @@
+"""Service settings from the environment and an optional .env file (pydantic-settings)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from domain.interval import KNOWN_INTERVALS
+from domain.symbol import SymbolParser
+
+OHLCV_CAPABLE = ("binance", "kraken")
+PRICE_CAPABLE = ("coingecko", "coincap", "binance")
+
+CommaList = Annotated[list[str], NoDecode]
+Seconds = Annotated[float, Field(gt=0)]
+PerMinute = Annotated[int, Field(ge=1)]
+
+
+class Settings(BaseSettings):
+    """Every setting of ../shared/API.md, with its default. Invalid values fail at start."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    host: str = "0.0.0.0"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8000
+    grpc_port: Annotated[int, Field(ge=0, le=65535)] = 50051
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+
+    cache_backend: Literal["memory", "redis"] = "memory"
+    redis_url: str = "redis://localhost:6379/0"
+    cache_ttl_prices: Seconds = 30
+    cache_ttl_ohlcv: Seconds = 300
+    cache_ttl_sentiment: Seconds = 600
+    cache_ttl_market: Seconds = 300
+    cache_stale_ttl: Annotated[float, Field(ge=0)] = 3600
+    cache_max_entries: Annotated[int, Field(ge=1)] = 10_000
+
+    rate_limit_enabled: bool = True
+    rate_limit_prices: PerMinute = 120
+    rate_limit_ohlcv: PerMinute = 60
+    rate_limit_sentiment: PerMinute = 30
+    rate_limit_market: PerMinute = 30
+
+    circuit_breaker_threshold: Annotated[int, Field(ge=1)] = 5
+    circuit_breaker_timeout: Seconds = 60
+    request_timeout: Seconds = 10
+
+    ohlcv_providers: CommaList = ["binance", "kraken"]
+    price_providers: CommaList = ["coingecko", "coincap", "binance"]
+    price_max_deviation: Annotated[float, Field(gt=0, lt=1)] = 0.02
+    supported_symbols: CommaList = [
+        "BTC", "ETH", "SOL", "XRP", "BNB", "ADA", "DOT",
+        "LINK", "LTC", "BCH", "MATIC", "AVAX", "XLM", "TRX",
+    ]  # fmt: skip
+    supported_intervals: CommaList = ["1m", "5m", "15m", "1h", "4h", "1d", "1w"]
+    enable_sentiment: bool = True
+
+    binance_base_url: str = "https://api.binance.com"
+    kraken_base_url: str = "https://api.kraken.com"
+    coingecko_base_url: str = "https://api.coingecko.com/api/v3"
+    coincap_base_url: str = "https://rest.coincap.io/v3"
+    alternative_me_base_url: str = "https://api.alternative.me"
+    coingecko_api_key: SecretStr = SecretStr("")
+    coincap_api_key: SecretStr = SecretStr("")
+
+    admin_token: SecretStr = SecretStr("")
+    cors_origins: CommaList = ["*"]
+
+    @field_validator(
+        "ohlcv_providers", "price_providers", "supported_symbols", "supported_intervals",
+        "cors_origins", mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("ohlcv_providers", "price_providers")
+    @classmethod
+    def _lower(cls, value: list[str]) -> list[str]:
+        return [item.lower() for item in value]
+
+    @field_validator("supported_symbols")
+    @classmethod
+    def _symbols(cls, value: list[str]) -> list[str]:
+        SymbolParser(value)  # raises on an empty list
+        return [item.upper() for item in value]
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("supported_intervals")
+    @classmethod
+    def _intervals(cls, value: list[str]) -> list[str]:
+        unknown = [item for item in value if item not in KNOWN_INTERVALS]
+        if unknown or not value:
+            raise ValueError(f"unknown interval(s) {unknown}; choose from {list(KNOWN_INTERVALS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _providers(self) -> Settings:
+        for field, capable in (("ohlcv_providers", OHLCV_CAPABLE), ("price_providers", PRICE_CAPABLE)):
+            chosen = getattr(self, field)
+            wrong = [name for name in chosen if name not in capable]
+            if wrong or not chosen or len(set(chosen)) != len(chosen):
+                raise ValueError(
+                    f"{field.upper()} must list distinct providers from {list(capable)}, got {chosen}"
+                )
+        for field in ("binance_base_url", "kraken_base_url", "coingecko_base_url",
+                      "coincap_base_url", "alternative_me_base_url"):  # fmt: skip
+            url = getattr(self, field)
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{field.upper()} must be an http(s) URL, got {url!r}")
+            setattr(self, field, url.rstrip("/"))
+        return self
