@@ -45,7 +45,7 @@ class GetHealth:
 
     async def execute(self) -> HealthReport:
         """Build the report (never calls a provider)."""
-        providers = tuple(self._calls.health())
+        providers = tuple(await self._calls.health())
         usable = {p.name for p in providers if p.status in ("online", "degraded")}
         served = [cap for cap, names in self._capabilities.items() if usable.intersection(names)]
         all_online = all(p.status in ("online", "disabled") for p in providers)

@@ -1,4 +1,4 @@
-"""Every call to a provider goes through here: a deadline, timing and a health record."""
+"""Every call to a provider goes through here: politeness, circuit, deadline, health record."""
 
 from __future__ import annotations
 
@@ -7,8 +7,14 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from domain.errors import ProviderError, ProviderUnavailable, UpstreamRejected
-from domain.ports import Clock
+from domain.errors import (
+    CircuitOpen,
+    ProviderError,
+    ProviderUnavailable,
+    UpstreamRateLimited,
+    UpstreamRejected,
+)
+from domain.ports import CircuitBreakers, CircuitState, Clock, Cooldowns, UpstreamBudgets
 from domain.provider_health import ProviderHealth
 
 T = TypeVar("T")
@@ -26,16 +32,31 @@ class _Record:
 
 
 class ProviderCalls:
-    """Runs provider operations under REQUEST_TIMEOUT and keeps each provider's health.
+    """Runs provider operations and keeps each provider's health from real traffic.
 
-    Health comes from real traffic only: latency and outcome of the last call, the last error
-    and the count of consecutive failures.
+    In order, a call is refused without touching the provider while the provider's
+    Retry-After cool-down runs, while our own budget for it is spent, or while its circuit is
+    open; otherwise it runs under REQUEST_TIMEOUT through the circuit. A rate-limit answer
+    with a retry time starts a cool-down: no call until it has passed, whatever the circuit
+    says.
     """
 
-    def __init__(self, clock: Clock, request_timeout: float, offline_after: int = 3) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        request_timeout: float,
+        offline_after: int = 3,
+        *,
+        breakers: CircuitBreakers | None = None,
+        cooldowns: Cooldowns | None = None,
+        budgets: UpstreamBudgets | None = None,
+    ) -> None:
         self._clock = clock
         self._timeout = request_timeout
         self._offline_after = offline_after
+        self._breakers = breakers
+        self._cooldowns = cooldowns
+        self._budgets = budgets
         self._records: dict[str, _Record] = {}
 
     def register(self, name: str, *, enabled: bool = True) -> None:
@@ -47,13 +68,38 @@ class ProviderCalls:
         record = self._records.get(name)
         return record.enabled if record else True
 
-    async def run(self, provider: str, operation: Callable[[], Awaitable[T]]) -> T:
-        """Run ``operation`` for ``provider`` within the request timeout.
+    def names(self) -> Iterable[str]:
+        """Registered provider ids."""
+        return tuple(self._records)
 
-        A timeout becomes ``ProviderUnavailable``; every ``ProviderError`` is recorded and
-        re-raised. A provider that refused one request (``UpstreamRejected``) still answered,
-        so it counts as alive.
+    async def run(self, provider: str, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run ``operation`` for ``provider`` unless politeness or its circuit forbids it.
+
+        Raises ``CircuitOpen`` or ``BudgetExhausted`` (no call made), or the provider's own
+        ``ProviderError``; a timeout becomes ``ProviderUnavailable``.
         """
+        await self._check_cooldown(provider)
+        if self._budgets is not None:
+            await self._budgets.take(provider)
+        try:
+            if self._breakers is None:
+                return await self._timed(provider, operation)
+            return await self._breakers.call(provider, lambda: self._timed(provider, operation))
+        except UpstreamRateLimited as error:
+            if self._cooldowns is not None and error.retry_after:
+                await self._cooldowns.hold(provider, self._clock.now() + error.retry_after)
+            raise
+
+    async def _check_cooldown(self, provider: str) -> None:
+        if self._cooldowns is None:
+            return
+        until = await self._cooldowns.until(provider)
+        now = self._clock.now()
+        if until is not None and until > now:
+            raise CircuitOpen(provider, "cooling down: the provider asked us to wait",
+                              retry_after=round(until - now, 3))  # fmt: skip
+
+    async def _timed(self, provider: str, operation: Callable[[], Awaitable[T]]) -> T:
         started = self._clock.monotonic()
         try:
             async with asyncio.timeout(self._timeout):
@@ -63,7 +109,7 @@ class ProviderCalls:
             self._record(provider, started, error)
             raise error from None
         except UpstreamRejected:
-            self._record(provider, started, None)
+            self._record(provider, started, None)  # it answered: alive
             raise
         except ProviderError as error:
             self._record(provider, started, error)
@@ -71,9 +117,13 @@ class ProviderCalls:
         self._record(provider, started, None)
         return result
 
-    def health(self) -> list[ProviderHealth]:
+    async def health(self) -> list[ProviderHealth]:
         """Each registered provider's health, in registration order."""
-        return [self._health_of(name, record) for name, record in self._records.items()]
+        report = []
+        for name, record in self._records.items():
+            circuit = await self._breakers.state(name) if self._breakers else CircuitState("closed")
+            report.append(self._health_of(name, record, circuit))
+        return report
 
     def _record(self, provider: str, started: float, error: ProviderError | None) -> None:
         record = self._records.setdefault(provider, _Record())
@@ -88,26 +138,22 @@ class ProviderCalls:
             record.failures += 1
             record.error_message = error.reason
 
-    def _health_of(self, name: str, record: _Record) -> ProviderHealth:
+    def _health_of(self, name: str, record: _Record, circuit: CircuitState) -> ProviderHealth:
         if not record.enabled:
             status = "disabled"
-        elif record.consecutive_failures >= self._offline_after:
+        elif circuit.state == "open" or record.consecutive_failures >= self._offline_after:
             status = "offline"
-        elif record.consecutive_failures:
+        elif record.consecutive_failures or circuit.state == "half_open":
             status = "degraded"
         else:
             status = "online"
         return ProviderHealth(
             name=name,
             status=status,
-            circuit="closed",
+            circuit=circuit.state,
             latency_ms=record.latency_ms,
             last_check=record.last_check,
             error_message=record.error_message,
             calls=record.calls,
             failures=record.failures,
         )
-
-    def names(self) -> Iterable[str]:
-        """Registered provider ids."""
-        return tuple(self._records)

@@ -30,6 +30,15 @@ class InvalidParameter(InvalidInput):
     """Any other bad request parameter (limit out of range, not a number, missing)."""
 
 
+class RateLimited(DomainError):
+    """A client went over its request limit; ``retry_after`` seconds until it may retry."""
+
+    def __init__(self, limit: int, retry_after: float) -> None:
+        super().__init__(f"rate limit of {limit} requests per minute exceeded")
+        self.limit = limit
+        self.retry_after = retry_after
+
+
 class ProviderError(DomainError):
     """An upstream provider could not give an answer.
 
@@ -73,6 +82,14 @@ class ProviderDisabled(ProviderError):
 
 class CircuitOpen(ProviderError):
     """The provider's circuit is open or it asked us to back off; it was not called."""
+
+
+class BudgetExhausted(ProviderError):
+    """Our own request budget for the provider is spent; it was not called.
+
+    Protects the provider's limits (and us from a ban) when our traffic spikes. Not the
+    provider's fault, so it does not count against its circuit.
+    """
 
 
 class AllProvidersFailed(DomainError):

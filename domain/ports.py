@@ -135,14 +135,64 @@ class Clock(Protocol):
         ...
 
 
-class CircuitBreaker(Protocol):
-    """Guards calls to one provider (wired to purgatory by an adapter)."""
+@dataclass(frozen=True, slots=True)
+class CircuitState:
+    """A provider's circuit: ``state`` closed, open or half_open; ``retry_after`` seconds until
+    an open circuit lets a call through again."""
 
-    @property
-    def state(self) -> str:
-        """closed, open or half_open."""
+    state: str
+    retry_after: float | None = None
+
+
+class CircuitBreakers(Protocol):
+    """One circuit per provider (the purgatory wiring is an adapter)."""
+
+    async def call(self, provider: str, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run ``operation`` through ``provider``'s circuit.
+
+        Raises ``CircuitOpen`` without running it while the circuit is open, or while it is
+        half-open and another call is already probing.
+        """
         ...
 
-    async def call(self, operation: Callable[[], Awaitable[T]]) -> T:
-        """Run ``operation`` unless the circuit is open (then raise ``CircuitOpen``)."""
+    async def state(self, provider: str) -> CircuitState:
+        """The circuit's current state."""
+        ...
+
+
+class Cooldowns(Protocol):
+    """Times before which a provider must not be called (its Retry-After orders)."""
+
+    async def until(self, provider: str) -> float | None:
+        """Epoch seconds before which ``provider`` must not be called, if any."""
+        ...
+
+    async def hold(self, provider: str, until: float) -> None:
+        """Record that ``provider`` must not be called before ``until`` (epoch seconds)."""
+        ...
+
+
+class UpstreamBudgets(Protocol):
+    """Our own request budget per provider, spent before each call."""
+
+    async def take(self, provider: str) -> None:
+        """Spend one call's cost or raise ``BudgetExhausted`` (nothing is spent then)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    """The outcome of counting one client request against its limit."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    retry_after: float
+
+
+class ClientRateLimiter(Protocol):
+    """Per-client request limits (the storage is an adapter choice)."""
+
+    async def hit(self, group: str, client: str, per_minute: int) -> RateDecision:
+        """Count one request of ``client`` in ``group`` against ``per_minute``."""
         ...

@@ -17,7 +17,12 @@ from adapters.providers.coincap import CoinCapAdapter
 from adapters.providers.coingecko import CoinGeckoAdapter, key_header
 from adapters.providers.kraken import KrakenAdapter
 from adapters.providers.upstream import UpstreamClient
+from adapters.resilience.client_rate_limiter import LimitsClientRateLimiter
+from adapters.resilience.memory_cooldowns import MemoryCooldowns
+from adapters.resilience.purgatory_breakers import PurgatoryBreakers
+from adapters.resilience.upstream_budget import LimitsUpstreamBudgets
 from application.cache_admin import CacheAdmin
+from application.client_limits import ClientLimits
 from application.get_health import GetHealth
 from application.get_market_overview import GetMarketOverview
 from application.get_ohlcv import GetOhlcv
@@ -25,6 +30,7 @@ from application.get_prices import GetPrices
 from application.get_sentiment import GetSentiment
 from application.provider_calls import ProviderCalls
 from application.read_through import ReadThrough
+from domain.breaker_policy import BreakerPolicy
 from domain.interval import IntervalParser
 from domain.symbol import SymbolParser
 from entrypoints import __version__
@@ -41,6 +47,7 @@ class UseCases:
     get_market_overview: GetMarketOverview
     get_health: GetHealth
     cache_admin: CacheAdmin
+    client_limits: ClientLimits
 
 
 def _in_order(order: list[str], **available: Any) -> list[Any]:
@@ -51,8 +58,8 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
-def _provider_calls(clock: SystemClock, request_timeout: float, *adapters: Any) -> ProviderCalls:
-    calls = ProviderCalls(clock, request_timeout)
+def _provider_calls(clock: SystemClock, request_timeout: float, *adapters: Any, **guards: Any) -> ProviderCalls:
+    calls = ProviderCalls(clock, request_timeout, **guards)
     for adapter in adapters:
         calls.register(adapter.name, enabled=getattr(adapter, "enabled", True))
     return calls
@@ -68,9 +75,30 @@ class Container(containers.DeclarativeContainer):
         client_session, request_timeout=config.request_timeout, user_agent=f"crypto-data-engine/{__version__}"
     )
 
+    # Politeness and circuits, per provider
+    breakers = providers.Singleton(
+        PurgatoryBreakers,
+        policy=providers.Singleton(
+            BreakerPolicy, config.circuit_breaker_threshold, config.circuit_breaker_timeout
+        ),
+    )
+    cooldowns = providers.Singleton(MemoryCooldowns)
+    budgets = providers.Singleton(
+        LimitsUpstreamBudgets,
+        budgets=providers.Dict(
+            binance=config.upstream_budget_binance,
+            kraken=config.upstream_budget_kraken,
+            coingecko=config.upstream_budget_coingecko,
+            coincap=config.upstream_budget_coincap,
+            alternative_me=config.upstream_budget_alternative_me,
+        ),
+        costs={"binance": 2},  # request weight of a klines or a ticker call (≤20 symbols)
+    )
+
     binance = providers.Singleton(
         BinanceAdapter,
         client=providers.Singleton(UpstreamClient, http_session, "binance", config.binance_base_url),
+        budgets=budgets,
     )
     kraken = providers.Singleton(
         KrakenAdapter,
@@ -109,7 +137,17 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(MemoryCache, clock=clock, max_entries=config.cache_max_entries),
     )
     provider_calls = providers.Singleton(
-        _provider_calls, clock, config.request_timeout, binance, kraken, coingecko, coincap, alternative_me
+        _provider_calls,
+        clock,
+        config.request_timeout,
+        binance,
+        kraken,
+        coingecko,
+        coincap,
+        alternative_me,
+        breakers=breakers,
+        cooldowns=cooldowns,
+        budgets=budgets,
     )
     read_through = providers.Singleton(ReadThrough, cache=cache, clock=clock, stale_ttl=config.cache_stale_ttl)
     symbols = providers.Singleton(SymbolParser, config.supported_symbols)
@@ -164,6 +202,17 @@ class Container(containers.DeclarativeContainer):
         version=__version__,
     )
     cache_admin = providers.Singleton(CacheAdmin, cache=cache)
+    client_limits = providers.Singleton(
+        ClientLimits,
+        limiter=providers.Singleton(LimitsClientRateLimiter),
+        per_minute=providers.Dict(
+            prices=config.rate_limit_prices,
+            ohlcv=config.rate_limit_ohlcv,
+            sentiment=config.rate_limit_sentiment,
+            market=config.rate_limit_market,
+        ),
+        enabled=config.rate_limit_enabled,
+    )
 
     use_cases = providers.Singleton(
         UseCases,
@@ -173,6 +222,7 @@ class Container(containers.DeclarativeContainer):
         get_market_overview=get_market_overview,
         get_health=get_health,
         cache_admin=cache_admin,
+        client_limits=client_limits,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+from limits import parse as parse_rate
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -43,10 +44,16 @@ class Settings(BaseSettings):
     rate_limit_ohlcv: PerMinute = 60
     rate_limit_sentiment: PerMinute = 30
     rate_limit_market: PerMinute = 30
+    trust_proxy: bool = False
 
     circuit_breaker_threshold: Annotated[int, Field(ge=1)] = 5
     circuit_breaker_timeout: Seconds = 60
     request_timeout: Seconds = 10
+    upstream_budget_binance: str = "4800/minute"
+    upstream_budget_kraken: str = "10/10 seconds"
+    upstream_budget_coingecko: str = "10/minute"
+    upstream_budget_coincap: str = "100/minute"
+    upstream_budget_alternative_me: str = "50/minute"
 
     ohlcv_providers: CommaList = ["binance", "kraken"]
     price_providers: CommaList = ["coingecko", "coincap", "binance"]
@@ -94,6 +101,18 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator(
+        "upstream_budget_binance", "upstream_budget_kraken", "upstream_budget_coingecko",
+        "upstream_budget_coincap", "upstream_budget_alternative_me",
+    )  # fmt: skip
+    @classmethod
+    def _budget(cls, value: str) -> str:
+        try:
+            parse_rate(value)
+        except ValueError:
+            raise ValueError(f"not a rate such as '4800/minute' or '10/10 seconds': {value!r}") from None
+        return value
 
     @field_validator("supported_intervals")
     @classmethod

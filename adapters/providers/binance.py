@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
@@ -22,6 +23,8 @@ NAME = "binance"
 _BASE_ALIASES = {"MATIC": "POL"}
 _QUOTES = ("USDT", "USDC")
 _MAX_SYMBOLS_PER_CALL = 100
+_WEIGHT_LIMIT_1M = 6000
+_PAUSE_AT_SHARE = 0.9
 
 _KlineRow = tuple[int, Price, Price, Price, Price, Price, int, Price, int, Price, Price, Any]
 _KLINES = TypeAdapter(list[_KlineRow])
@@ -40,13 +43,25 @@ _TICKERS = TypeAdapter(list[_Ticker])
 _ERROR = TypeAdapter(dict[str, Any])
 
 
+class Pausable(Protocol):
+    """What Binance needs of our upstream budgets: a way to stop calling for a while."""
+
+    def pause_until(self, provider: str, until: float) -> None: ...
+
+
 class BinanceAdapter:
-    """Implements OhlcvProvider and PriceProvider over Binance's public market data."""
+    """Implements OhlcvProvider and PriceProvider over Binance's public market data.
+
+    Every answer reports the request weight this IP used in the current minute
+    (``X-MBX-USED-WEIGHT-1M``); near Binance's limit, calls pause until the minute turns,
+    because overspending escalates from 429 to an IP ban (418).
+    """
 
     name = NAME
 
-    def __init__(self, client: UpstreamClient) -> None:
+    def __init__(self, client: UpstreamClient, budgets: Pausable | None = None) -> None:
         self._client = client
+        self._budgets = budgets
 
     @property
     def enabled(self) -> bool:
@@ -100,8 +115,8 @@ class BinanceAdapter:
                 )
         return quotes
 
-    @staticmethod
-    def _raise_for_error(response: UpstreamResponse) -> None:
+    def _raise_for_error(self, response: UpstreamResponse) -> None:
+        self._watch_weight(response)
         if response.status == 200:
             return
         error: ProviderError = status_error(NAME, response)
@@ -117,6 +132,14 @@ class BinanceAdapter:
             except ValueError:
                 pass
         raise error
+
+
+    def _watch_weight(self, response: UpstreamResponse) -> None:
+        used = response.headers.get("X-MBX-USED-WEIGHT-1M")
+        if self._budgets is None or used is None or not used.isdigit():
+            return
+        if int(used) >= _WEIGHT_LIMIT_1M * _PAUSE_AT_SHARE:
+            self._budgets.pause_until(NAME, (int(time.time()) // 60 + 1) * 60)
 
 
 def _check_candles(candles: tuple[Candle, ...]) -> None:

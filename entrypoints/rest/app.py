@@ -24,7 +24,7 @@ def create_app(settings: Settings, container: Container) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[CONTAINER] = container
-    setup_middlewares(app, settings.cors_origins)
+    setup_middlewares(app, settings.cors_origins, settings.trust_proxy)
     setup_routes(app)
     app.cleanup_ctx.append(_engine)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import uuid
@@ -11,7 +12,10 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from domain.errors import RateLimited
 from entrypoints.rest.errors import envelope, response_for
+from entrypoints.rest.keys import USE_CASES
+from entrypoints.rest.routes import LIMITED_GROUPS
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _EXPOSED = "X-Request-ID, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining"
@@ -93,8 +97,51 @@ def cors_middleware(origins: Sequence[str]) -> web.Middleware:
     return middleware
 
 
-def setup_middlewares(app: web.Application, cors_origins: Sequence[str]) -> None:
-    """Outermost first: request context, CORS, then the error envelope around the handler."""
+def client_address(request: web.Request, trust_proxy: bool) -> str:
+    """Who the client is: the peer address, or with TRUST_PROXY the address our proxy saw.
+
+    The proxy appends the peer it saw to ``X-Forwarded-For``, so the last entry is the one
+    nobody but the proxy wrote; earlier entries can be forged by the client.
+    """
+    if trust_proxy:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last
+    return request.remote or "unknown"
+
+
+def rate_limit_middleware(trust_proxy: bool) -> web.Middleware:
+    """Per-client limits per endpoint group, with X-RateLimit-* headers on limited routes."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        group = LIMITED_GROUPS.get(request.path)
+        if group is None or request.method == "OPTIONS":
+            return await handler(request)
+        limits = request.app[USE_CASES].client_limits
+        decision = await limits.check(group, client_address(request, trust_proxy))
+        if decision is None:
+            return await handler(request)
+        headers = {"X-RateLimit-Limit": str(decision.limit), "X-RateLimit-Remaining": str(decision.remaining)}
+        if not decision.allowed:
+            error = RateLimited(decision.limit, decision.retry_after)
+            return envelope(429, "RATE_LIMITED", str(error), {"limit": decision.limit, "group": group},
+                            max(1, math.ceil(decision.retry_after)), headers)  # fmt: skip
+        response = await handler(request)
+        response.headers.update(headers)
+        return response
+
+    return middleware
+
+
+def setup_middlewares(app: web.Application, cors_origins: Sequence[str], trust_proxy: bool) -> None:
+    """Outermost first: request context, CORS, client limits, then the error envelope."""
     app.middlewares.extend(
-        [request_context_middleware(), cors_middleware(cors_origins), error_middleware()]
+        [
+            request_context_middleware(),
+            cors_middleware(cors_origins),
+            rate_limit_middleware(trust_proxy),
+            error_middleware(),
+        ]
     )

@@ -7,6 +7,15 @@ from aiohttp import web
 from entrypoints.rest import handlers
 
 
+# Endpoint groups with their own per-client limit (RATE_LIMIT_*); other routes are not limited.
+LIMITED_GROUPS = {
+    "/api/ohlcv": "ohlcv",
+    "/api/prices": "prices",
+    "/api/sentiment": "sentiment",
+    "/api/market/overview": "market",
+}
+
+
 def setup_routes(app: web.Application) -> None:
     """Register every route."""
     app.router.add_get("/api/ohlcv", handlers.ohlcv)

@@ -1,0 +1,1 @@
+"""Resilience adapters: circuit breakers, cool-downs, upstream budgets, client rate limits."""

@@ -1,0 +1,77 @@
+"""Circuit breakers per provider, on purgatory."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from purgatory import AsyncCircuitBreakerFactory
+from purgatory.domain.model import OpenedState
+from purgatory.service._async.unit_of_work import AsyncAbstractUnitOfWork
+
+from domain.breaker_policy import BreakerPolicy, counts_as_failure
+from domain.errors import CircuitOpen
+from domain.ports import CircuitState
+
+T = TypeVar("T")
+_HALF_OPEN_BUSY_RETRY = 1.0
+
+
+class PurgatoryBreakers:
+    """Implements the CircuitBreakers port with purgatory's AsyncCircuitBreakerFactory.
+
+    What counts as a failure is the domain's ``counts_as_failure``; everything else passes
+    through the circuit without touching it. purgatory lets every concurrent call through a
+    half-open circuit; here only one probe at a time goes, the others are refused as if open.
+    """
+
+    def __init__(self, policy: BreakerPolicy, uow: AsyncAbstractUnitOfWork | None = None) -> None:
+        self._ttl = policy.reset_timeout
+        self._factory = AsyncCircuitBreakerFactory(
+            default_threshold=policy.threshold,
+            default_ttl=policy.reset_timeout,
+            exclude=[(BaseException, lambda error: not counts_as_failure(error))],
+            uow=uow,
+        )
+        self._initialized = False
+        self._probing: set[str] = set()
+
+    async def _breaker(self, provider: str):  # type: ignore[no-untyped-def]
+        if not self._initialized:
+            await self._factory.initialize()
+            self._initialized = True
+        return await self._factory.get_breaker(provider)
+
+    async def call(self, provider: str, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run ``operation`` through the provider's circuit."""
+        breaker = await self._breaker(provider)
+        probing = self._view(breaker.context).state == "half_open"
+        if probing:
+            if provider in self._probing:
+                raise CircuitOpen(provider, "circuit half-open, a probe is in flight",
+                                  retry_after=_HALF_OPEN_BUSY_RETRY)  # fmt: skip
+            self._probing.add(provider)
+        try:
+            async with breaker:
+                return await operation()
+        except OpenedState:
+            raise CircuitOpen(
+                provider, "circuit open after repeated failures",
+                retry_after=self._view(breaker.context).retry_after,
+            ) from None  # fmt: skip
+        finally:
+            if probing:
+                self._probing.discard(provider)
+
+    async def state(self, provider: str) -> CircuitState:
+        """closed, open (with seconds until a retry) or half_open."""
+        return self._view((await self._breaker(provider)).context)
+
+    def _view(self, context) -> CircuitState:  # type: ignore[no-untyped-def]
+        if context.state == "opened" and context.opened_at is not None:
+            remaining = context.opened_at + self._ttl - time.time()  # purgatory reads time.time()
+            return CircuitState("open", round(remaining, 3)) if remaining > 0 else CircuitState("half_open")
+        if context.state == "half-opened":
+            return CircuitState("half_open")
+        return CircuitState("closed")
