@@ -88,13 +88,15 @@ class CacheEntry:
 
 @dataclass(frozen=True, slots=True)
 class CacheStats:
-    """Counters of a cache backend."""
+    """Counters of a cache backend; ``state`` is ok, or degraded while a shared backend is
+    unreachable and the in-process fallback serves."""
 
     backend: str
     size: int
     hits: int
     misses: int
     max_entries: int | None
+    state: str = "ok"
 
     @property
     def hit_rate(self) -> float:

@@ -1,0 +1,86 @@
+"""The shared cache backend on Redis (redis-py asyncio, pooled)."""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from redis.asyncio import Redis
+
+from adapters.cache.codec import CodecError, decode, encode
+from domain.ports import CacheEntry, CacheStats, Clock
+
+# Bump when the stored format changes: old entries then live under another prefix and are
+# never misread; they expire by their own TTL.
+FORMAT_VERSION = "v1"
+DEFAULT_NAMESPACE = "cde"
+_HEADER = struct.Struct("<ddd")  # stored_at, fresh_until, stale_until
+
+
+class RedisCache:
+    """Implements the Cache port on Redis.
+
+    Keys live under ``{namespace}:{FORMAT_VERSION}:``; Redis expires each one at the end of
+    its stale window. Values are a 24-byte header of times plus the compact codec's JSON.
+    Hits and misses are counted by this process; size is counted in Redis.
+    """
+
+    def __init__(self, client: Redis, clock: Clock, namespace: str = DEFAULT_NAMESPACE) -> None:
+        self._client = client
+        self._clock = clock
+        self._prefix = f"{namespace}:{FORMAT_VERSION}:"
+        self._hits = 0
+        self._misses = 0
+
+    @property
+    def prefix(self) -> str:
+        """The key prefix of every entry this service stores."""
+        return self._prefix
+
+    async def get(self, key: str) -> CacheEntry | None:
+        """The entry while fresh or within its stale window."""
+        blob = await self._client.get(self._prefix + key)
+        entry = self._entry(blob) if blob is not None else None
+        now = self._clock.now()
+        if entry is None or entry.stale_until <= now:
+            self._misses += 1
+            return None
+        if entry.fresh_until > now:
+            self._hits += 1
+        else:
+            self._misses += 1
+        return entry
+
+    async def set(self, key: str, value: Any, ttl: float, stale_ttl: float) -> None:
+        """Store ``value``; Redis drops it once the stale window is over."""
+        now = self._clock.now()
+        blob = _HEADER.pack(now, now + ttl, now + ttl + stale_ttl) + encode(value)
+        await self._client.set(self._prefix + key, blob, px=max(int((ttl + stale_ttl) * 1000), 1))
+
+    async def clear(self) -> int:
+        """Unlink every key under this service's prefix (never FLUSHDB)."""
+        removed = 0
+        batch: list[bytes] = []
+        async for key in self._client.scan_iter(match=self._prefix + "*", count=500):
+            batch.append(key)
+            if len(batch) >= 500:
+                removed += await self._client.unlink(*batch)
+                batch.clear()
+        if batch:
+            removed += await self._client.unlink(*batch)
+        return removed
+
+    async def stats(self) -> CacheStats:
+        """Counters of this process and the number of entries in Redis."""
+        size = 0
+        async for _ in self._client.scan_iter(match=self._prefix + "*", count=1000):
+            size += 1
+        return CacheStats(backend="redis", size=size, hits=self._hits, misses=self._misses, max_entries=None)
+
+    @staticmethod
+    def _entry(blob: bytes) -> CacheEntry | None:
+        try:
+            stored_at, fresh_until, stale_until = _HEADER.unpack_from(blob)
+            return CacheEntry(decode(blob[_HEADER.size :]), stored_at, fresh_until, stale_until)
+        except (struct.error, CodecError):
+            return None  # unreadable: treat as absent, a fresh value will overwrite it
