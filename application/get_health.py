@@ -49,9 +49,10 @@ class GetHealth:
         usable = {p.name for p in providers if p.status in ("online", "degraded")}
         served = [cap for cap, names in self._capabilities.items() if usable.intersection(names)]
         all_online = all(p.status in ("online", "disabled") for p in providers)
+        cache = await self._cache.stats()
         if not served:
             status = "unhealthy"
-        elif all_online and len(served) == len(self._capabilities):
+        elif all_online and len(served) == len(self._capabilities) and cache.state == "ok":
             status = "healthy"
         else:
             status = "degraded"
@@ -60,5 +61,5 @@ class GetHealth:
             uptime=round(self._clock.monotonic() - self._started, 3),
             version=self._version,
             providers=providers,
-            cache=await self._cache.stats(),
+            cache=cache,
         )

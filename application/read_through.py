@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from domain.errors import AllProvidersFailed
-from domain.ports import Cache, CacheEntry, Clock
+from domain.ports import Cache, CacheEntry, Clock, FillLocks
 
 T = TypeVar("T")
 
@@ -26,14 +26,28 @@ class Served(Generic[T]):
 class ReadThrough:
     """Serve from cache while fresh; otherwise fetch once per key however many callers wait.
 
-    When the fetch fails with ``AllProvidersFailed`` and a copy within CACHE_STALE_TTL exists,
-    that copy is served marked stale. Failures are never cached.
+    Within a process, concurrent misses of a key share one fetch. Across replicas sharing a
+    cache, ``fill_locks`` elect one filler per key; the others poll the cache for its value
+    for up to ``fill_wait`` seconds, then fetch themselves rather than fail. When the fetch
+    fails with ``AllProvidersFailed`` and a copy within CACHE_STALE_TTL exists, that copy is
+    served marked stale. Failures are never cached.
     """
 
-    def __init__(self, cache: Cache, clock: Clock, stale_ttl: float) -> None:
+    def __init__(
+        self,
+        cache: Cache,
+        clock: Clock,
+        stale_ttl: float,
+        fill_locks: FillLocks | None = None,
+        fill_wait: float = 10.0,
+        poll_interval: float = 0.02,
+    ) -> None:
         self._cache = cache
         self._clock = clock
         self._stale_ttl = stale_ttl
+        self._locks = fill_locks
+        self._fill_wait = fill_wait
+        self._poll_interval = poll_interval
         self._in_flight: dict[str, asyncio.Task[Any]] = {}
 
     async def get(self, key: str, ttl: float, fetch: Callable[[], Awaitable[T]]) -> Served[T]:
@@ -59,6 +73,34 @@ class ReadThrough:
             task.exception()  # mark retrieved: every waiter may have gone
 
     async def _refresh(
+        self, key: str, ttl: float, fetch: Callable[[], Awaitable[T]], entry: CacheEntry | None
+    ) -> Served[T]:
+        if self._locks is None:
+            return await self._fetch(key, ttl, fetch, entry)
+        deadline = self._clock.monotonic() + self._fill_wait
+        waited = False
+        while not await self._locks.try_acquire(key, self._fill_wait):
+            if self._clock.monotonic() >= deadline:
+                return await self._fetch(key, ttl, fetch, entry)  # the filler is stuck: don't fail
+            waited = True
+            await asyncio.sleep(self._poll_interval)
+            filled = await self._fresh(key)
+            if filled is not None:
+                return Served(filled.value, stale=False, fetched_at=filled.stored_at)
+        try:
+            # A filler may have stored the value and released the lock just before we took it.
+            filled = await self._fresh(key) if waited else None
+            if filled is not None:
+                return Served(filled.value, stale=False, fetched_at=filled.stored_at)
+            return await self._fetch(key, ttl, fetch, entry)
+        finally:
+            await self._locks.release(key)
+
+    async def _fresh(self, key: str) -> CacheEntry | None:
+        entry = await self._cache.get(key)
+        return entry if entry is not None and entry.fresh_until > self._clock.now() else None
+
+    async def _fetch(
         self, key: str, ttl: float, fetch: Callable[[], Awaitable[T]], entry: CacheEntry | None
     ) -> Served[T]:
         try:

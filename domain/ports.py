@@ -125,6 +125,18 @@ class Cache(Protocol):
         ...
 
 
+class FillLocks(Protocol):
+    """Who fills a cold cache key when several replicas miss it at once."""
+
+    async def try_acquire(self, key: str, ttl: float) -> bool:
+        """True when the caller now fills ``key`` (held at most ``ttl`` seconds)."""
+        ...
+
+    async def release(self, key: str) -> None:
+        """Give up the fill lock on ``key`` if still held."""
+        ...
+
+
 class Clock(Protocol):
     """Time, behind a port so tests control it."""
 

@@ -7,8 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from dependency_injector import containers, providers
+from limits.aio.storage import RedisStorage
 
+from adapters.cache.failover import FailoverCache
+from adapters.cache.fill_locks import LocalFillLocks, RedisFillLocks
 from adapters.cache.memory import MemoryCache
+from adapters.cache.redis import DEFAULT_NAMESPACE, FORMAT_VERSION, RedisCache
 from adapters.clock import SystemClock
 from adapters.http_session import client_session
 from adapters.providers.alternative_me import AlternativeMeAdapter
@@ -17,10 +21,13 @@ from adapters.providers.coincap import CoinCapAdapter
 from adapters.providers.coingecko import CoinGeckoAdapter, key_header
 from adapters.providers.kraken import KrakenAdapter
 from adapters.providers.upstream import UpstreamClient
+from adapters.redis_client import connection_options, limits_storage_uri, redis_client
 from adapters.resilience.client_rate_limiter import LimitsClientRateLimiter
 from adapters.resilience.memory_cooldowns import MemoryCooldowns
-from adapters.resilience.purgatory_breakers import PurgatoryBreakers
+from adapters.resilience.purgatory_breakers import PurgatoryBreakers, redis_unit_of_work
+from adapters.resilience.redis_cooldowns import RedisCooldowns
 from adapters.resilience.upstream_budget import LimitsUpstreamBudgets
+from adapters.shared_backend import Failover, SharedBackendGuard
 from application.cache_admin import CacheAdmin
 from application.client_limits import ClientLimits
 from application.get_health import GetHealth
@@ -54,6 +61,23 @@ def _in_order(order: list[str], **available: Any) -> list[Any]:
     return [available[name] for name in order]
 
 
+REDIS_PREFIX = f"{DEFAULT_NAMESPACE}:{FORMAT_VERSION}:"
+
+
+def _fill_wait(request_timeout: float, ohlcv_providers: list[str]) -> float:
+    # Long enough for a filler to walk the whole fallback chain.
+    return request_timeout * len(ohlcv_providers) + 1.0
+
+
+def _limits_redis_storage(url: str, op_timeout: float) -> RedisStorage:
+    return RedisStorage(
+        limits_storage_uri(url),
+        implementation="redispy",
+        key_prefix=f"{REDIS_PREFIX}limits",
+        **connection_options(op_timeout),
+    )
+
+
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
@@ -75,14 +99,35 @@ class Container(containers.DeclarativeContainer):
         client_session, request_timeout=config.request_timeout, user_agent=f"crypto-data-engine/{__version__}"
     )
 
+    # Shared state: CACHE_BACKEND=redis shares cache, circuits, cool-downs, fill locks and
+    # client limits across replicas; each falls back to its in-process twin while Redis is out.
+    redis = providers.Resource(redis_client, url=config.redis_url, op_timeout=config.redis_timeout)
+    shared_guard = providers.Singleton(SharedBackendGuard, clock, op_timeout=config.redis_timeout)
+
     # Politeness and circuits, per provider
-    breakers = providers.Singleton(
-        PurgatoryBreakers,
-        policy=providers.Singleton(
-            BreakerPolicy, config.circuit_breaker_threshold, config.circuit_breaker_timeout
+    breaker_policy = providers.Singleton(
+        BreakerPolicy, config.circuit_breaker_threshold, config.circuit_breaker_timeout
+    )
+    local_breakers = providers.Singleton(PurgatoryBreakers, policy=breaker_policy)
+    breakers = providers.Selector(
+        config.cache_backend,
+        memory=local_breakers,
+        redis=providers.Singleton(
+            PurgatoryBreakers,
+            policy=breaker_policy,
+            uow=providers.Singleton(redis_unit_of_work, redis, REDIS_PREFIX),
+            fallback=local_breakers,
+            guard=shared_guard,
         ),
     )
-    cooldowns = providers.Singleton(MemoryCooldowns)
+    local_cooldowns = providers.Singleton(MemoryCooldowns)
+    cooldowns = providers.Selector(
+        config.cache_backend,
+        memory=local_cooldowns,
+        redis=providers.Singleton(
+            Failover, providers.Singleton(RedisCooldowns, redis, REDIS_PREFIX), local_cooldowns, shared_guard
+        ),
+    )
     budgets = providers.Singleton(
         LimitsUpstreamBudgets,
         budgets=providers.Dict(
@@ -132,9 +177,24 @@ class Container(containers.DeclarativeContainer):
         ),
     )
 
+    local_cache = providers.Singleton(MemoryCache, clock=clock, max_entries=config.cache_max_entries)
     cache = providers.Selector(
         config.cache_backend,
-        memory=providers.Singleton(MemoryCache, clock=clock, max_entries=config.cache_max_entries),
+        memory=local_cache,
+        redis=providers.Singleton(
+            FailoverCache,
+            primary=providers.Singleton(RedisCache, redis, clock, DEFAULT_NAMESPACE),
+            fallback=local_cache,
+            guard=shared_guard,
+        ),
+    )
+    local_fill_locks = providers.Singleton(LocalFillLocks)
+    fill_locks = providers.Selector(
+        config.cache_backend,
+        memory=providers.Object(None),
+        redis=providers.Singleton(
+            Failover, providers.Singleton(RedisFillLocks, redis, REDIS_PREFIX), local_fill_locks, shared_guard
+        ),
     )
     provider_calls = providers.Singleton(
         _provider_calls,
@@ -149,7 +209,14 @@ class Container(containers.DeclarativeContainer):
         cooldowns=cooldowns,
         budgets=budgets,
     )
-    read_through = providers.Singleton(ReadThrough, cache=cache, clock=clock, stale_ttl=config.cache_stale_ttl)
+    read_through = providers.Singleton(
+        ReadThrough,
+        cache=cache,
+        clock=clock,
+        stale_ttl=config.cache_stale_ttl,
+        fill_locks=fill_locks,
+        fill_wait=providers.Callable(_fill_wait, config.request_timeout, config.ohlcv_providers),
+    )
     symbols = providers.Singleton(SymbolParser, config.supported_symbols)
     intervals = providers.Singleton(IntervalParser, config.supported_intervals)
 
@@ -204,7 +271,21 @@ class Container(containers.DeclarativeContainer):
     cache_admin = providers.Singleton(CacheAdmin, cache=cache)
     client_limits = providers.Singleton(
         ClientLimits,
-        limiter=providers.Singleton(LimitsClientRateLimiter),
+        limiter=providers.Selector(
+            config.cache_backend,
+            memory=providers.Singleton(LimitsClientRateLimiter),
+            redis=providers.Singleton(
+                Failover,
+                providers.Singleton(
+                    LimitsClientRateLimiter,
+                    storage=providers.Singleton(
+                        _limits_redis_storage, config.redis_url, config.redis_timeout
+                    ),
+                ),
+                providers.Singleton(LimitsClientRateLimiter),
+                shared_guard,
+            ),
+        ),
         per_minute=providers.Dict(
             prices=config.rate_limit_prices,
             ohlcv=config.rate_limit_ohlcv,

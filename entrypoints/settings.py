@@ -34,6 +34,7 @@ class Settings(BaseSettings):
 
     cache_backend: Literal["memory", "redis"] = "memory"
     redis_url: str = "redis://localhost:6379/0"
+    redis_timeout: Annotated[float, Field(gt=0)] = 0.5
     cache_ttl_prices: Seconds = 30
     cache_ttl_ohlcv: Seconds = 300
     cache_ttl_sentiment: Seconds = 600

@@ -117,6 +117,7 @@ def cache_stats(stats: CacheStats) -> dict[str, Any]:
     """Cache counters."""
     return {
         "backend": stats.backend,
+        "state": stats.state,
         "size": stats.size,
         "hits": stats.hits,
         "misses": stats.misses,
