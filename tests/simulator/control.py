@@ -1,0 +1,88 @@
+"""The control API under ``/__sim``, for driving a simulator from another process.
+
+- ``GET /__sim`` -> ``{"base_urls": {...}}``
+- ``POST /__sim/faults`` ``{"provider", "kind", "path"?, "times"?, ...params}`` -> 201
+- ``GET /__sim/faults`` -> the faults still set; ``DELETE /__sim/faults[?provider=]``
+- ``GET /__sim/calls`` -> ``{provider: count}``; ``GET /__sim/requests`` -> the log
+- ``POST /__sim/prices`` ``{"BTC": 70000, ...}`` -> set true prices
+- ``POST /__sim/reset`` -> forget calls, faults and price changes
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from .upstream import json_answer
+
+if TYPE_CHECKING:
+    from .server import UpstreamSimulator
+
+PREFIX = "/__sim"
+
+
+def control_routes(sim: UpstreamSimulator) -> list[web.RouteDef]:
+    """The control routes bound to ``sim``."""
+
+    async def overview(request: web.Request) -> web.Response:
+        return json_answer({"base_urls": sim.base_urls})
+
+    async def add_fault(request: web.Request) -> web.Response:
+        body = await _json_object(request)
+        spec = dict(body)
+        try:
+            provider, kind = spec.pop("provider"), spec.pop("kind")
+            fault = sim.set_fault(
+                provider, kind, path=spec.pop("path", None), times=spec.pop("times", None), **spec
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise web.HTTPBadRequest(text=str(error)) from None
+        return json_answer(fault.describe(), status=201)
+
+    async def list_faults(request: web.Request) -> web.Response:
+        return json_answer([fault.describe() for fault in sim.faults(request.query.get("provider"))])
+
+    async def clear_faults(request: web.Request) -> web.Response:
+        return json_answer({"cleared": sim.clear_faults(request.query.get("provider"))})
+
+    async def calls(request: web.Request) -> web.Response:
+        return json_answer(sim.call_counts())
+
+    async def requests(request: web.Request) -> web.Response:
+        return json_answer([asdict(entry) for entry in sim.requests])
+
+    async def prices(request: web.Request) -> web.Response:
+        body = await _json_object(request)
+        try:
+            for symbol, usd in body.items():
+                sim.set_price(symbol, float(usd))
+        except (KeyError, TypeError, ValueError) as error:
+            raise web.HTTPBadRequest(text=str(error)) from None
+        return json_answer({symbol.upper(): sim.price(symbol) for symbol in body})
+
+    async def reset(request: web.Request) -> web.Response:
+        sim.reset()
+        return json_answer({"reset": True})
+
+    return [
+        web.get(PREFIX, overview),
+        web.post(f"{PREFIX}/faults", add_fault),
+        web.get(f"{PREFIX}/faults", list_faults),
+        web.delete(f"{PREFIX}/faults", clear_faults),
+        web.get(f"{PREFIX}/calls", calls),
+        web.get(f"{PREFIX}/requests", requests),
+        web.post(f"{PREFIX}/prices", prices),
+        web.post(f"{PREFIX}/reset", reset),
+    ]
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="body must be JSON") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="body must be a JSON object")
+    return body
