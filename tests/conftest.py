@@ -14,6 +14,13 @@ ADMIN_TOKEN = "test-admin-token"
 COINCAP_KEY = "test-coincap-key"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from entrypoints.logging_setup import configure_logging
+
+    # Access logs of thousands of test requests would only slow the suites down.
+    configure_logging("WARNING", "console")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--live", action="store_true", help="run tests that call the real providers")
 
@@ -80,3 +87,29 @@ async def make_service(aiohttp_client: Any, simulator: UpstreamSimulator) -> Cal
 async def service(make_service: Callable[..., Any]) -> Any:
     """The REST service with default settings against the simulator."""
     return await make_service()
+
+
+@pytest.fixture(scope="session")
+def redis_server_session() -> Any:
+    """One real redis-server for the whole run (started here, killed at the end)."""
+    from tests.redis_server import RedisServer, redis_binary, required
+
+    binary = redis_binary()
+    if binary is None:
+        message = "redis-server is not installed (apt-get install redis-server)"
+        if required():
+            pytest.fail(message + "; under CI it is required", pytrace=False)
+        pytest.skip(message)
+    server = RedisServer(binary)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_server(redis_server_session: Any) -> Any:
+    """The shared redis-server, running and empty at the start of each test."""
+    if not redis_server_session.ping():
+        redis_server_session.start()
+    redis_server_session.flush()
+    return redis_server_session

@@ -1,0 +1,106 @@
+"""The Redis cache adapter against a real redis-server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from adapters.cache.redis import FORMAT_VERSION, RedisCache
+from domain.candle import Candle, CandleSeries
+from domain.interval import Interval
+from domain.market import MarketOverview
+from domain.quote import CombinedQuote, PriceBoard
+from domain.sentiment import FearGreed, OverallSentiment, Sentiment
+from domain.symbol import Symbol
+from tests.fakes import FakeClock
+
+
+@pytest.fixture
+async def client(redis_server: Any) -> AsyncIterator[Redis]:
+    redis = Redis.from_url(redis_server.url)
+    yield redis
+    await redis.aclose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(now=1_800_000_000.0)
+
+
+def series() -> CandleSeries:
+    candles = tuple(Candle(1_700_000_000_000 + i * 60_000, 1.5 + i, 2.5 + i, 1.0 + i, 2.0 + i, 10.25) for i in range(3))
+    return CandleSeries(Symbol("BTC", "USDT"), Interval("1m"), candles, "binance")
+
+
+VALUES = [
+    series(),
+    PriceBoard(
+        (CombinedQuote("BTC", "Bitcoin", 65000.5, -1.2, 1e9, None, 1_800_000_000.0, ("coingecko", "binance"), ("coincap",)),),
+        ("coingecko", "binance"),
+        ("XRP",),
+    ),
+    Sentiment(
+        FearGreed(72, "Greed", 1_799_971_200.0),
+        OverallSentiment("bullish", 72, 0.86),
+        (FearGreed(72, "Greed", 1_799_971_200.0), FearGreed(40, "Fear", 1_799_884_800.0)),
+        "alternative_me",
+    ),
+    MarketOverview(2.5e12, 9.1e10, 52.3, 17.1, 15000, None, -0.8, 1_799_999_000.0, "coingecko"),
+]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=lambda v: type(v).__name__)
+async def test_every_cached_kind_comes_back_equal(client: Redis, clock: FakeClock, value: Any) -> None:
+    cache = RedisCache(client, clock)
+    await cache.set("k", value, ttl=30, stale_ttl=60)
+    entry = await cache.get("k")
+    assert entry is not None
+    assert entry.value == value
+    assert (entry.stored_at, entry.fresh_until, entry.stale_until) == (clock.now(), clock.now() + 30, clock.now() + 90)
+
+
+async def test_keys_live_under_a_versioned_namespace_and_redis_expires_them(client: Redis, clock: FakeClock) -> None:
+    cache = RedisCache(client, clock, namespace="cde")
+    await cache.set("ohlcv:BTCUSDT:1h:100", series(), ttl=30, stale_ttl=60)
+    keys = [key.decode() async for key in client.scan_iter(match="*")]
+    assert keys == [f"cde:{FORMAT_VERSION}:ohlcv:BTCUSDT:1h:100"]
+    ttl_ms = await client.pttl(keys[0])
+    assert 89_000 < ttl_ms <= 90_000  # fresh window plus the stale window, set by Redis itself
+
+
+async def test_stale_window_is_served_but_counted_a_miss_then_gone(client: Redis, clock: FakeClock) -> None:
+    cache = RedisCache(client, clock)
+    await cache.set("k", series(), ttl=10, stale_ttl=20)
+    assert await cache.get("k") is not None
+    clock.advance(15)
+    stale = await cache.get("k")
+    assert stale is not None and stale.fresh_until < clock.now()
+    clock.advance(20)
+    assert await cache.get("k") is None
+    stats = await cache.stats()
+    assert (stats.hits, stats.misses, stats.backend) == (1, 2, "redis")
+
+
+async def test_clear_removes_only_this_services_keys(client: Redis, clock: FakeClock) -> None:
+    await client.set("someone-else:key", b"keep me")
+    await client.set("cde:v0:old-format", b"another version")
+    cache = RedisCache(client, clock)
+    for i in range(3):
+        await cache.set(f"k{i}", series(), ttl=30, stale_ttl=0)
+    assert (await cache.stats()).size == 3
+    assert await cache.clear() == 3
+    assert await client.get("someone-else:key") == b"keep me"
+    assert await client.get("cde:v0:old-format") == b"another version"
+    assert (await cache.stats()).size == 0
+
+
+async def test_an_unreadable_entry_is_a_miss_not_an_error(client: Redis, clock: FakeClock) -> None:
+    cache = RedisCache(client, clock)
+    await client.set(f"{cache.prefix}k", b"\x00garbage that no version wrote")
+    assert await cache.get("k") is None
+    await cache.set("k", series(), ttl=30, stale_ttl=0)
+    entry = await cache.get("k")
+    assert entry is not None and entry.value == series()
