@@ -25,7 +25,9 @@ class GetHealth:
     """Summarises provider health from real traffic and the cache's counters.
 
     ``capabilities`` maps a capability (ohlcv, prices, ...) to the providers that can serve
-    it; the service is unhealthy only when no capability has a provider that is not offline.
+    it; the service is unhealthy only when no capability has an online or degraded provider
+    (a disabled provider serves nothing). Degraded: some provider is not online, some
+    capability cannot be served, or the shared cache is unreachable.
     """
 
     def __init__(

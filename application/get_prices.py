@@ -37,8 +37,10 @@ class GetPrices:
     async def execute(self, symbols: str | None) -> Served[PriceBoard]:
         """Validate the symbol list (before any upstream call) and serve the board."""
         bases = self._symbols.parse_bases(symbols)
-        key = "prices:" + ",".join(sorted(bases))
-        return await self._read_through.get(key, self._ttl, lambda: self._fetch(bases))
+        key = "prices:" + ",".join(sorted(bases))  # one entry per set of symbols, any order
+        served = await self._read_through.get(key, self._ttl, lambda: self._fetch(bases))
+        board = served.value.in_order(bases)
+        return served if board is served.value else Served(board, served.stale, served.fetched_at)
 
     async def _fetch(self, bases: tuple[str, ...]) -> PriceBoard:
         attempts = FallbackAttempts()

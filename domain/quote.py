@@ -49,3 +49,12 @@ class PriceBoard:
     quotes: tuple[CombinedQuote, ...]
     sources: tuple[str, ...]
     missing: tuple[str, ...] = field(default=())
+
+    def in_order(self, bases: tuple[str, ...]) -> PriceBoard:
+        """This board with quotes in the order of ``bases`` (itself when already so)."""
+        rank = {base: i for i, base in enumerate(bases)}
+        ordered = tuple(sorted(self.quotes, key=lambda q: rank.get(q.symbol, len(rank))))
+        if ordered == self.quotes:
+            return self
+        missing = tuple(sorted(self.missing, key=lambda b: rank.get(b, len(rank))))
+        return PriceBoard(ordered, self.sources, missing)

@@ -52,6 +52,8 @@ class SymbolParser:
         """Return the symbol for ``raw`` or raise :class:`InvalidSymbol`."""
         if raw is None or not raw.strip():
             raise InvalidSymbol("symbol is required", field="symbol")
+        if not raw.isascii():  # before upper(): "ſol".upper() is "SOL"
+            raise InvalidSymbol(f"malformed symbol {raw!r}", field="symbol")
         text = raw.strip().upper()
         parts = _SEPARATORS.split(text)
         if len(parts) == 2:

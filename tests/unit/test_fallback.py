@@ -1,0 +1,74 @@
+"""The fallback order over providers and the record of why each one gave no answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.errors import AllProvidersFailed, CircuitOpen, ProviderUnavailable, UpstreamRateLimited
+from domain.fallback import FallbackAttempts, fallback_order
+
+AVAILABLE = {"binance", "kraken"}
+
+
+@pytest.mark.parametrize(
+    ("configured", "order"),
+    [
+        (["binance", "kraken"], ("binance", "kraken")),
+        (["kraken", "binance"], ("kraken", "binance")),
+        ([" Kraken ", "BINANCE"], ("kraken", "binance")),
+        (["", "binance", "  "], ("binance",)),
+    ],
+)
+def test_a_valid_order_is_normalised(configured: list[str], order: tuple[str, ...]) -> None:
+    assert fallback_order(configured, AVAILABLE) == order
+
+
+@pytest.mark.parametrize(
+    "configured",
+    [[], [""], ["  "], ["binance", "bitstamp"], ["coingecko"], ["binance", "Binance"], ["kraken", "kraken"]],
+)
+def test_an_invalid_order_is_refused(configured: list[str]) -> None:
+    with pytest.raises(ValueError):
+        fallback_order(configured, AVAILABLE)
+
+
+def test_an_unknown_provider_is_named_in_the_error() -> None:
+    with pytest.raises(ValueError, match="bitstamp"):
+        fallback_order(["binance", "bitstamp"], AVAILABLE)
+
+
+def test_exhausted_lists_every_failure_in_the_order_tried() -> None:
+    attempts = FallbackAttempts()
+    attempts.record(ProviderUnavailable("binance", "HTTP 503"))
+    attempts.record(UpstreamRateLimited("kraken", "too many requests", retry_after=30.0))
+    attempts.record(CircuitOpen("coingecko", "circuit open", retry_after=12.5))
+    error = attempts.exhausted()
+    assert isinstance(error, AllProvidersFailed)
+    assert list(error.failures.items()) == [
+        ("binance", "HTTP 503"),
+        ("kraken", "too many requests"),
+        ("coingecko", "circuit open"),
+    ]
+    assert error.retry_after == 12.5
+    for name in ("binance", "kraken", "coingecko"):
+        assert name in str(error)
+
+
+def test_retry_after_is_none_when_no_provider_gave_one() -> None:
+    attempts = FallbackAttempts()
+    attempts.record(ProviderUnavailable("binance", "timeout"))
+    attempts.record(ProviderUnavailable("kraken", "timeout"))
+    assert attempts.exhausted().retry_after is None
+
+
+def test_no_attempt_at_all_still_gives_an_error() -> None:
+    error = FallbackAttempts().exhausted()
+    assert error.failures == {}
+    assert error.retry_after is None
+
+
+def test_failures_is_a_copy() -> None:
+    attempts = FallbackAttempts()
+    attempts.record(ProviderUnavailable("binance", "timeout"))
+    attempts.failures["kraken"] = "tampered"
+    assert attempts.failures == {"binance": "timeout"}
