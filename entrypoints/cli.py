@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 
-from aiohttp import web
 from pydantic import ValidationError
 
 from entrypoints import __version__
-from entrypoints.container import build_container
 from entrypoints.logging_setup import configure_logging
-from entrypoints.rest.app import create_app
+from entrypoints.serve import run
 from entrypoints.settings import Settings
 
 
@@ -19,9 +18,17 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crypto-data-engine", description="Crypto market data service")
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the REST server")
-    serve.add_argument("--host", help="REST bind address (default: HOST)")
+    serve = commands.add_parser("serve", help="run the REST and gRPC servers in one process")
+    serve.add_argument("--host", help="bind address of both servers (default: HOST)")
     serve.add_argument("--port", type=int, help="REST port (default: PORT)")
+    serve.add_argument("--grpc-port", type=int, help="gRPC port (default: GRPC_PORT)")
+    serve.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help="worker processes sharing the ports via SO_REUSEPORT (default: 1)",
+    )  # fmt: skip
+    only = serve.add_mutually_exclusive_group()
+    only.add_argument("--rest-only", action="store_true", help="serve REST without gRPC")
+    only.add_argument("--grpc-only", action="store_true", help="serve gRPC without REST")
     return parser
 
 
@@ -30,17 +37,31 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     except ValidationError as error:
-        lines = [f"  {'.'.join(map(str, e['loc'])).upper() or 'settings'}: {e['msg']}" for e in error.errors()]
+        lines = [
+            f"  {'.'.join(map(str, e['loc'])).upper() or 'settings'}: {e['msg']}" for e in error.errors()
+        ]
         sys.exit("invalid settings:\n" + "\n".join(lines))
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
-    args = _parser().parse_args(argv)
-    settings = load_settings(host=args.host, port=args.port)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    overrides = {"host": args.host, "port": args.port, "grpc_port": args.grpc_port}
+    settings = load_settings(**overrides)
     configure_logging(settings.log_level, settings.log_format)
-    app = create_app(settings, build_container(settings))
-    web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    if args.workers > 1:
+        if 0 in (settings.port, settings.grpc_port):
+            parser.error("--workers needs fixed ports: with port 0 each worker would listen elsewhere")
+        from entrypoints.workers import run_workers
+
+        sys.exit(run_workers(args.workers, overrides, rest=not args.grpc_only, grpc=not args.rest_only))
+    try:
+        asyncio.run(run(settings, rest=not args.grpc_only, grpc=not args.rest_only))
+    except KeyboardInterrupt:  # a second Ctrl-C during the graceful shutdown
+        sys.exit(130)
 
 
 if __name__ == "__main__":

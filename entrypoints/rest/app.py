@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from entrypoints.container import Container, start, stop
+from entrypoints.container import Container, UseCases, start, stop
 from entrypoints.rest.keys import CONTAINER, SETTINGS, USE_CASES
 from entrypoints.rest.middlewares import setup_middlewares
 from entrypoints.rest.routes import setup_routes
@@ -19,12 +19,23 @@ async def _engine(app: web.Application) -> AsyncIterator[None]:
     await stop(app[CONTAINER])
 
 
-def create_app(settings: Settings, container: Container) -> web.Application:
-    """The REST application: routes, middlewares, and the container's lifecycle."""
+def create_app(
+    settings: Settings, container: Container, use_cases: UseCases | None = None
+) -> web.Application:
+    """The REST application: routes and middlewares.
+
+    Without ``use_cases`` the app owns the container's lifecycle (starts it on startup,
+    closes it on cleanup). With them, whoever resolved them owns it: the runner of
+    ``entrypoints.serve`` shares one container between REST and gRPC and closes it only
+    after both servers have stopped.
+    """
     app = web.Application(client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[CONTAINER] = container
     setup_middlewares(app, settings.cors_origins, settings.trust_proxy)
     setup_routes(app)
-    app.cleanup_ctx.append(_engine)
+    if use_cases is None:
+        app.cleanup_ctx.append(_engine)
+    else:
+        app[USE_CASES] = use_cases
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -148,5 +149,6 @@ def health(report: HealthReport) -> dict[str, Any]:
         "version": report.version,
         "providers": [provider(p) for p in report.providers],
         "cache": cache_stats(report.cache),
+        "pid": os.getpid(),  # which worker answered, with serve --workers N
         "timestamp": now_ms(),
     }

@@ -1,0 +1,1 @@
+"""The grpc.aio entrypoint: the MarketData service, health and reflection, over the same use cases as REST."""

@@ -1,0 +1,85 @@
+"""The one mapping from errors to gRPC status codes, messages and trailing metadata.
+
+The ``error-code`` trailer carries the REST error code (INVALID_SYMBOL, RATE_LIMITED, ...)
+so clients of both transports can share their handling.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import grpc
+
+from domain.errors import AllProvidersFailed, InvalidInput, InvalidInterval, InvalidSymbol, RateLimited
+
+DEFAULT_RETRY_AFTER = 30
+INTERNAL_MESSAGE = "internal error; see the service logs with this request id"
+_MAX_REASON = 200  # keeps the trailers far below gRPC's default 8 KiB metadata limit
+
+Metadata = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RpcFailure:
+    """How an error leaves over gRPC."""
+
+    code: grpc.StatusCode
+    message: str
+    trailers: Metadata = ()
+
+
+def _invalid(error: InvalidInput) -> RpcFailure:
+    if isinstance(error, InvalidSymbol):
+        code = "INVALID_SYMBOL"
+    elif isinstance(error, InvalidInterval):
+        code = "INVALID_INTERVAL"
+    else:
+        code = "INVALID_PARAMETER"
+    field = error.field or "request"
+    # gRPC has no structured "field" in the status, so the message starts with it.
+    message = error.message if error.message.startswith(field) else f"{field}: {error.message}"
+    return RpcFailure(
+        grpc.StatusCode.INVALID_ARGUMENT, message, (("error-code", code), ("error-field", field))
+    )
+
+
+def _providers_failed(error: AllProvidersFailed) -> RpcFailure:
+    reasons = {name: why[:_MAX_REASON] for name, why in error.failures.items()}
+    summary = "; ".join(f"{name}: {why}" for name, why in reasons.items()) or "no provider configured"
+    retry = math.ceil(error.retry_after) if error.retry_after else DEFAULT_RETRY_AFTER
+    return RpcFailure(
+        grpc.StatusCode.UNAVAILABLE,
+        f"no provider could answer and nothing is cached ({summary})",
+        (
+            ("error-code", "PROVIDER_ERROR"),
+            # ensure_ascii: metadata values must be printable ASCII whatever the upstream said
+            ("error-details", json.dumps(reasons, ensure_ascii=True)),
+            ("retry-after", str(retry)),
+        ),
+    )
+
+
+def failure_for(error: BaseException) -> RpcFailure | None:
+    """The status for a known error, or ``None`` for a bug (the caller answers INTERNAL)."""
+    if isinstance(error, InvalidInput):
+        return _invalid(error)
+    if isinstance(error, RateLimited):
+        return RpcFailure(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            str(error),
+            (
+                ("error-code", "RATE_LIMITED"),
+                ("retry-after", str(max(1, math.ceil(error.retry_after)))),
+                ("x-ratelimit-limit", str(error.limit)),
+            ),
+        )
+    if isinstance(error, AllProvidersFailed):
+        return _providers_failed(error)
+    return None
+
+
+def internal_failure() -> RpcFailure:
+    """A bug: a generic message, the details only in the logs."""
+    return RpcFailure(grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE, (("error-code", "INTERNAL_ERROR"),))

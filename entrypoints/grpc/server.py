@@ -1,0 +1,72 @@
+"""The grpc.aio server: MarketData, the standard health service and reflection on one port."""
+
+from __future__ import annotations
+
+import grpc
+import structlog
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from entrypoints.container import UseCases
+from entrypoints.grpc.health import DEFAULT_REFRESH_SECONDS, HealthPublisher
+from entrypoints.grpc.servicer import SERVICE_NAME, MarketDataServicer
+from entrypoints.settings import Settings
+from protos.cryptodata.v1 import market_data_pb2_grpc as pb_grpc
+
+HEALTH_SERVICE_NAME: str = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+log = structlog.get_logger("grpc")
+
+
+def bind_address(host: str, port: int) -> str:
+    """``host:port``, with IPv6 hosts in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+class GrpcServer:
+    """Owns one ``grpc.aio.Server``; the use cases (and their container) belong to the caller."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        use_cases: UseCases,
+        health_every: float = DEFAULT_REFRESH_SECONDS,
+        *,
+        reuse_port: bool = False,
+    ) -> None:
+        self._settings = settings
+        # SO_REUSEPORT (gRPC's default on Linux) would let a second process bind the same
+        # port silently and steal half the connections; a busy port must fail loudly, unless
+        # sharing it is the point (serve --workers N).
+        self._server = grpc.aio.server(options=[("grpc.so_reuseport", 1 if reuse_port else 0)])
+        self.market_data = MarketDataServicer(use_cases, settings.grpc_stream_interval, settings.trust_proxy)
+        self.health = HealthPublisher(use_cases.get_health, ("", SERVICE_NAME), health_every)
+        pb_grpc.add_MarketDataServicer_to_server(self.market_data, self._server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self._server)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME), self._server
+        )
+        self.port: int | None = None
+        self._stopped = False
+
+    async def start(self) -> int:
+        """Listen on HOST:GRPC_PORT (0: a free port) and return the bound port."""
+        address = bind_address(self._settings.host, self._settings.grpc_port)
+        port = self._server.add_insecure_port(address)
+        if port == 0:  # older grpcio reports a failed bind this way instead of raising
+            raise RuntimeError(f"gRPC could not listen on {address}")
+        await self.health.start()
+        await self._server.start()
+        self.port = port
+        log.info("grpc listening", host=self._settings.host, port=port)
+        return port
+
+    async def stop(self) -> None:
+        """Graceful stop: end streams, report NOT_SERVING, let unary calls finish within
+        SHUTDOWN_GRACE, then cancel whatever is left. Stopping twice is harmless."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self.market_data.close()
+        await self.health.stop()
+        await self._server.stop(self._settings.shutdown_grace)
+        log.info("grpc stopped")

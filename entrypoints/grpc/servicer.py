@@ -1,0 +1,93 @@
+"""The ``cryptodata.v1.MarketData`` servicer: parse, call one use case, map. No business rule."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from entrypoints.container import UseCases
+from entrypoints.grpc import mapping
+from entrypoints.grpc.edge import Context, Edge, server_stream, unary
+from protos.cryptodata.v1 import market_data_pb2 as pb
+from protos.cryptodata.v1 import market_data_pb2_grpc as pb_grpc
+
+SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["MarketData"].full_name
+
+
+class MarketDataServicer(pb_grpc.MarketDataServicer):
+    """Serves the same use cases as REST, with the same client-limit groups."""
+
+    def __init__(self, use_cases: UseCases, stream_interval: float, trust_proxy: bool = False) -> None:
+        self.edge = Edge(SERVICE_NAME, use_cases.client_limits, trust_proxy)
+        self._use_cases = use_cases
+        self._stream_interval = stream_interval
+        self._closing = asyncio.Event()
+
+    def close(self) -> None:
+        """End every open stream cleanly (status OK) and refuse to start new ones: shutdown.
+
+        Without this a stream never ends by itself and would hold the server for the whole
+        shutdown grace period.
+        """
+        self._closing.set()
+
+    @unary("ohlcv")
+    async def GetOhlcv(self, request: pb.GetOhlcvRequest, context: Context) -> pb.GetOhlcvResponse:
+        """Candles of one market."""
+        symbol, interval, limit = mapping.ohlcv_query(request)
+        served = await self._use_cases.get_ohlcv.execute(symbol, interval, limit)
+        return mapping.ohlcv_response(served)
+
+    @unary("prices")
+    async def GetPrices(self, request: pb.GetPricesRequest, context: Context) -> pb.GetPricesResponse:
+        """Combined spot prices."""
+        served = await self._use_cases.get_prices.execute(mapping.symbols_query(request.symbols))
+        return mapping.prices_response(served)
+
+    @unary("sentiment")
+    async def GetSentiment(
+        self, request: pb.GetSentimentRequest, context: Context
+    ) -> pb.GetSentimentResponse:
+        """The Fear & Greed index and the overall sentiment."""
+        return mapping.sentiment_response(await self._use_cases.get_sentiment.execute())
+
+    @unary("market")
+    async def GetMarketOverview(
+        self, request: pb.GetMarketOverviewRequest, context: Context
+    ) -> pb.GetMarketOverviewResponse:
+        """Totals of the whole market."""
+        return mapping.overview_response(await self._use_cases.get_market_overview.execute())
+
+    @unary(None)  # like /api/health: never rate limited, probes must always get through
+    async def GetHealth(self, request: pb.GetHealthRequest, context: Context) -> pb.GetHealthResponse:
+        """The health report."""
+        return mapping.health_response(await self._use_cases.get_health.execute())
+
+    @server_stream("prices")
+    async def StreamPrices(
+        self, request: pb.StreamPricesRequest, context: Context
+    ) -> AsyncIterator[pb.GetPricesResponse]:
+        """The board at once, then every GRPC_STREAM_INTERVAL seconds until either side ends.
+
+        Each update goes through the cached, single-flight use case, so N subscribers cost
+        what one REST client polling at the same pace would. When every provider fails and
+        nothing (not even stale) is cached, the stream ends with UNAVAILABLE.
+        """
+        symbols = mapping.symbols_query(request.symbols)
+        while not self._closing.is_set():
+            yield mapping.prices_response(await self._use_cases.get_prices.execute(symbols))
+            if await self._closed_within(self._stream_interval):
+                return
+
+    async def _closed_within(self, seconds: float) -> bool:
+        """Wait ``seconds`` or until shutdown, whichever comes first; True on shutdown.
+
+        A client cancel still arrives here as CancelledError and propagates untouched: only
+        this wait's own timeout is turned into False.
+        """
+        try:
+            async with asyncio.timeout(seconds):
+                await self._closing.wait()
+        except TimeoutError:
+            return False
+        return True

@@ -1,0 +1,1 @@
+"""The ``cryptodata`` proto package."""

@@ -1,0 +1,114 @@
+"""The standard health service and server reflection."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+from google.protobuf import descriptor_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from protos.cryptodata.v1 import market_data_pb2 as pb
+from tests.e2e.conftest import GrpcService, MakeGrpc
+from tests.simulator import UpstreamSimulator
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+async def check(service: GrpcService, name: str) -> int:
+    stub = health_pb2_grpc.HealthStub(service.channel)
+    return (await stub.Check(health_pb2.HealthCheckRequest(service=name))).status
+
+
+async def test_serving_for_the_server_and_market_data(grpc_service: GrpcService) -> None:
+    assert await check(grpc_service, "") == SERVING
+    assert await check(grpc_service, "cryptodata.v1.MarketData") == SERVING
+
+
+async def _break_everything(service: GrpcService, simulator: UpstreamSimulator) -> None:
+    """Fail every provider enough times that each is reported offline."""
+    for name in simulator.providers:
+        simulator.set_fault(name, "http_500")
+    for _ in range(3):
+        for rpc, request in (
+            (service.stub.GetOhlcv, pb.GetOhlcvRequest(symbol="BTC")),
+            (service.stub.GetPrices, pb.GetPricesRequest(symbols=["BTC"])),
+            (service.stub.GetSentiment, pb.GetSentimentRequest()),
+            (service.stub.GetMarketOverview, pb.GetMarketOverviewRequest()),
+        ):
+            try:
+                await rpc(request)
+            except grpc.aio.AioRpcError as error:
+                assert error.code() == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_not_serving_once_no_data_can_be_served(
+    make_grpc: MakeGrpc, simulator: UpstreamSimulator
+) -> None:
+    # Refreshed by the background task only: the test just watches.
+    service = await make_grpc(health_every=0.05)
+    watch = health_pb2_grpc.HealthStub(service.channel).Watch(
+        health_pb2.HealthCheckRequest(service="cryptodata.v1.MarketData")
+    )
+    seen = [(await watch.read()).status]
+
+    await _break_everything(service, simulator)
+    async with asyncio.timeout(30):
+        while seen[-1] != NOT_SERVING:
+            seen.append((await watch.read()).status)
+    watch.cancel()
+
+    assert seen[0] == SERVING
+    assert (await service.stub.GetHealth(pb.GetHealthRequest())).status == "unhealthy"
+    assert await check(service, "") == NOT_SERVING
+
+
+async def test_not_serving_during_shutdown(grpc_service: GrpcService) -> None:
+    await grpc_service.server.health.stop()
+
+    assert await check(grpc_service, "cryptodata.v1.MarketData") == NOT_SERVING
+
+
+async def _reflect(
+    service: GrpcService, request: reflection_pb2.ServerReflectionRequest
+) -> reflection_pb2.ServerReflectionResponse:
+    call = reflection_pb2_grpc.ServerReflectionStub(service.channel).ServerReflectionInfo()
+    await call.write(request)
+    await call.done_writing()
+    answer = await call.read()
+    assert await call.code() == grpc.StatusCode.OK
+    return answer
+
+
+async def test_reflection_lists_the_services(grpc_service: GrpcService) -> None:
+    answer = await _reflect(grpc_service, reflection_pb2.ServerReflectionRequest(list_services=""))
+
+    names = {service.name for service in answer.list_services_response.service}
+    assert names == {
+        "cryptodata.v1.MarketData",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1alpha.ServerReflection",
+    }
+
+
+async def test_reflection_describes_market_data(grpc_service: GrpcService) -> None:
+    answer = await _reflect(
+        grpc_service,
+        reflection_pb2.ServerReflectionRequest(file_containing_symbol="cryptodata.v1.MarketData"),
+    )
+
+    files = [descriptor_pb2.FileDescriptorProto.FromString(raw)
+             for raw in answer.file_descriptor_response.file_descriptor_proto]  # fmt: skip
+    [service] = [s for f in files for s in f.service if s.name == "MarketData"]
+    methods = {m.name: m for m in service.method}
+    assert set(methods) == {
+        "GetOhlcv",
+        "GetPrices",
+        "GetSentiment",
+        "GetMarketOverview",
+        "GetHealth",
+        "StreamPrices",
+    }
+    assert methods["StreamPrices"].server_streaming

@@ -1,0 +1,133 @@
+"""StreamPrices: immediate board, periodic updates, shared upstream calls, clean endings."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pytest
+import structlog
+
+from protos.cryptodata.v1 import market_data_pb2 as pb
+from tests.e2e.conftest import GrpcService, MakeGrpc
+from tests.simulator import UpstreamSimulator
+
+PRICE_PROVIDERS = ("coingecko", "coincap", "binance")
+FAST = {"grpc_stream_interval": 0.2, "cache_ttl_prices": 300}
+
+
+async def first(call: grpc.aio.UnaryStreamCall, count: int) -> list[pb.GetPricesResponse]:
+    """The first ``count`` messages of a stream."""
+    messages = []
+    async with asyncio.timeout(30):  # a safety net against a hang, not a timing assertion
+        async for message in call:
+            messages.append(message)
+            if len(messages) == count:
+                break
+    return messages
+
+
+async def test_two_subscribers_share_upstream_calls(
+    make_grpc: MakeGrpc, simulator: UpstreamSimulator
+) -> None:
+    service = await make_grpc(**FAST)
+    request = pb.StreamPricesRequest(symbols=["BTC", "ETH"])
+    calls = [service.stub.StreamPrices(request), service.stub.StreamPrices(request)]
+
+    received = await asyncio.gather(*(first(call, 3) for call in calls))
+    for call in calls:
+        call.cancel()
+
+    delivered = sum(len(messages) for messages in received)
+    assert delivered == 6
+    for messages in received:
+        assert all([q.symbol for q in m.quotes] == ["BTC", "ETH"] for m in messages)
+        assert all(m.quotes[0].price > 0 for m in messages)
+        stamps = [m.timestamp for m in messages]
+        assert stamps == sorted(stamps)
+    # Six messages, one upstream call per price provider: updates come from the shared cache.
+    assert [simulator.calls(name) for name in PRICE_PROVIDERS] == [1, 1, 1]
+
+
+async def test_updates_follow_upstream_prices(make_grpc: MakeGrpc, simulator: UpstreamSimulator) -> None:
+    # A TTL shorter than the stream interval: every update is a fresh fetch.
+    service = await make_grpc(grpc_stream_interval=0.2, cache_ttl_prices=0.05)
+    call = service.stub.StreamPrices(pb.StreamPricesRequest(symbols=["SOL"]))
+    [before] = await first(call, 1)
+
+    simulator.set_price("SOL", before.quotes[0].price * 2)
+    async with asyncio.timeout(30):
+        async for message in call:
+            if message.quotes[0].price > before.quotes[0].price * 1.5:
+                break
+    call.cancel()
+
+
+async def test_a_cancelled_stream_ends_cleanly(make_grpc: MakeGrpc) -> None:
+    service = await make_grpc(**FAST)
+
+    with structlog.testing.capture_logs() as logs:
+        call = service.stub.StreamPrices(pb.StreamPricesRequest(symbols=["BTC"]))
+        await first(call, 1)
+        assert call.cancel()
+        assert await call.code() == grpc.StatusCode.CANCELLED
+        async with asyncio.timeout(10):
+            while not any(entry["event"] == "rpc" for entry in logs):
+                await asyncio.sleep(0.01)
+
+    [line] = [entry for entry in logs if entry["event"] == "rpc"]
+    assert line["status"] == "CANCELLED"
+    assert line["messages"] >= 1
+    await service.stub.GetPrices(pb.GetPricesRequest(symbols=["BTC"]))  # still serving
+
+
+async def test_server_shutdown_ends_streams_with_ok(make_grpc: MakeGrpc) -> None:
+    # A long interval: only the shutdown can end the stream before the next update.
+    service = await make_grpc(grpc_stream_interval=3600)
+    call = service.stub.StreamPrices(pb.StreamPricesRequest(symbols=["BTC"]))
+    await first(call, 1)
+
+    await service.server.stop()
+
+    async with asyncio.timeout(30):
+        assert [message async for message in call] == []
+    assert await call.code() == grpc.StatusCode.OK
+
+
+async def test_a_bad_symbol_fails_the_stream_before_any_message(
+    grpc_service: GrpcService, simulator: UpstreamSimulator
+) -> None:
+    call = grpc_service.stub.StreamPrices(pb.StreamPricesRequest(symbols=["NOPE"]))
+
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await first(call, 1)
+
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert sum(simulator.calls(name) for name in PRICE_PROVIDERS) == 0
+
+
+async def test_failing_providers_end_the_stream_unavailable(
+    grpc_service: GrpcService, simulator: UpstreamSimulator
+) -> None:
+    for name in PRICE_PROVIDERS:
+        simulator.set_fault(name, "http_500")
+    call = grpc_service.stub.StreamPrices(pb.StreamPricesRequest(symbols=["BTC"]))
+
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await first(call, 1)
+
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert all(name in caught.value.details() for name in PRICE_PROVIDERS)
+
+
+async def test_opening_streams_counts_against_the_prices_limit(make_grpc: MakeGrpc) -> None:
+    service = await make_grpc(rate_limit_prices=1, **FAST)
+    opened = service.stub.StreamPrices(pb.StreamPricesRequest(symbols=["BTC"]))
+    await first(opened, 2)  # updates of an open stream are not counted
+
+    refused = service.stub.StreamPrices(pb.StreamPricesRequest(symbols=["BTC"]))
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await first(refused, 1)
+    opened.cancel()
+
+    assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
