@@ -25,6 +25,7 @@ _QUOTES = ("USDT", "USDC")
 _MAX_SYMBOLS_PER_CALL = 100
 _WEIGHT_LIMIT_1M = 6000
 _PAUSE_AT_SHARE = 0.9
+_UNLISTED_RECHECK = 3600.0
 
 _KlineRow = tuple[int, Price, Price, Price, Price, Price, int, Price, int, Price, Price, Any]
 _KLINES = TypeAdapter(list[_KlineRow])
@@ -62,6 +63,7 @@ class BinanceAdapter:
     def __init__(self, client: UpstreamClient, budgets: Pausable | None = None) -> None:
         self._client = client
         self._budgets = budgets
+        self._unlisted: dict[str, float] = {}  # market -> when to ask Binance about it again
 
     @property
     def enabled(self) -> bool:
@@ -90,30 +92,50 @@ class BinanceAdapter:
         return CandleSeries(symbol, interval, candles, NAME)
 
     async def fetch_quotes(self, bases: Sequence[str]) -> dict[str, Quote]:
-        """24h tickers for ``bases`` against USDT, asked in batches (never every symbol)."""
+        """24h tickers for ``bases`` against USDT, asked in batches (never every symbol).
+
+        Binance refuses a whole batch (-1121) when one market in it is not listed; such a
+        batch is split until the unlisted markets are found, and those are left out of
+        batches for an hour, so they are simply absent from the answer.
+        """
+        now = time.time()
         by_market = {self.market(Symbol(base, "USDT")): base for base in bases}
-        markets = list(by_market)
-        quotes: dict[str, Quote] = {}
+        markets = [m for m in by_market if self._unlisted.get(m, 0.0) <= now]
+        tickers: list[_Ticker] = []
         for start in range(0, len(markets), _MAX_SYMBOLS_PER_CALL):
-            batch = markets[start : start + _MAX_SYMBOLS_PER_CALL]
-            params = {"symbols": json.dumps(batch, separators=(",", ":"))}
-            response = await self._client.get("/api/v3/ticker/24hr", params)
-            self._raise_for_error(response)
-            for ticker in decode(NAME, response, _TICKERS):
-                base = by_market.get(ticker.symbol)
-                if base is None:
-                    raise BadPayload(NAME, f"answered for a symbol not asked for: {ticker.symbol}")
-                quotes[base] = Quote(
-                    symbol=base,
-                    name=display_name(base),
-                    price_usd=ticker.lastPrice,
-                    change_24h=ticker.priceChangePercent,
-                    volume_24h=ticker.quoteVolume,
-                    market_cap=None,
-                    last_update=ticker.closeTime / 1000,
-                    source=NAME,
-                )
+            tickers.extend(await self._tickers(markets[start : start + _MAX_SYMBOLS_PER_CALL]))
+        quotes: dict[str, Quote] = {}
+        for ticker in tickers:
+            base = by_market.get(ticker.symbol)
+            if base is None:
+                raise BadPayload(NAME, f"answered for a symbol not asked for: {ticker.symbol}")
+            quotes[base] = Quote(
+                symbol=base,
+                name=display_name(base),
+                price_usd=ticker.lastPrice,
+                change_24h=ticker.priceChangePercent,
+                volume_24h=ticker.quoteVolume,
+                market_cap=None,
+                last_update=ticker.closeTime / 1000,
+                source=NAME,
+            )
+        listed = [m for m in markets if m not in self._unlisted]
+        if listed and not quotes:
+            raise BadPayload(NAME, "no tickers in the answer")
         return quotes
+
+    async def _tickers(self, batch: list[str]) -> list[_Ticker]:
+        params = {"symbols": json.dumps(batch, separators=(",", ":"))}
+        response = await self._client.get("/api/v3/ticker/24hr", params)
+        try:
+            self._raise_for_error(response)
+        except UpstreamRejected:
+            if len(batch) == 1:
+                self._unlisted[batch[0]] = time.time() + _UNLISTED_RECHECK
+                return []
+            half = len(batch) // 2
+            return [*await self._tickers(batch[:half]), *await self._tickers(batch[half:])]
+        return decode(NAME, response, _TICKERS)
 
     def _raise_for_error(self, response: UpstreamResponse) -> None:
         self._watch_weight(response)

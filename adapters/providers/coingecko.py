@@ -134,8 +134,8 @@ class CoinGeckoAdapter:
         return MarketOverview(
             total_market_cap=cap,
             total_volume_24h=volume,
-            btc_dominance=data.market_cap_percentage.get("btc", 0.0),
-            eth_dominance=data.market_cap_percentage.get("eth", 0.0),
+            btc_dominance=data.market_cap_percentage.get("btc"),  # absent stays absent, not 0%
+            eth_dominance=data.market_cap_percentage.get("eth"),
             active_coins=data.active_cryptocurrencies,
             markets=data.markets,
             market_cap_change_24h=data.market_cap_change_percentage_24h_usd,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeVar
@@ -33,10 +34,13 @@ class UpstreamResponse:
     def retry_after(self) -> float | None:
         """``Retry-After`` in seconds, when the provider sent it as a number."""
         raw = self.headers.get("Retry-After")
-        try:
-            return max(float(raw), 0.0) if raw is not None else None
-        except ValueError:
+        if raw is None:
             return None
+        try:
+            seconds = float(raw)
+        except ValueError:
+            return None  # an HTTP-date or garbage: no usable order
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
 
     @property
     def looks_like_html(self) -> bool:

@@ -1,0 +1,289 @@
+"""KrakenAdapter over real HTTP against the simulator: pairs, newest bars, weeks, errors in 200s."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+
+from adapters.providers.kraken import KrakenAdapter
+from adapters.providers.upstream import UpstreamClient
+from domain.candle import Candle
+from domain.errors import (
+    BadPayload,
+    ProviderError,
+    ProviderUnavailable,
+    UpstreamRateLimited,
+    UpstreamRejected,
+)
+from domain.interval import Interval
+from domain.symbol import Symbol
+from tests.integration.conftest import ClientFactory
+from tests.integration.support import (
+    INTERVAL_MS,
+    MONDAY_JUST_OPENED,
+    NOW,
+    SUNDAY_LAST_SECOND,
+    exact,
+    fetch_raw,
+    is_monday_midnight,
+    period_start_ms,
+    requests_to,
+)
+from tests.simulator import UpstreamSimulator
+
+OHLC = "/0/public/OHLC"
+BTC = Symbol("BTC", "USDT")
+#: Kraken's interval parameter, in minutes (PROVIDERS.md).
+MINUTES = {"1m": 1, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "4h": 240, "1d": 1440}
+MAX_BARS = 720
+
+
+@pytest.fixture
+def kraken(client_for: ClientFactory) -> KrakenAdapter:
+    return KrakenAdapter(client_for("kraken"))
+
+
+async def raw_ohlc(sim: UpstreamSimulator, pair: str, minutes: int) -> dict[str, Any]:
+    raw = await fetch_raw(sim.base_urls["kraken"] + OHLC, pair=pair, interval=str(minutes))
+    assert raw.status == 200 and raw.body["error"] == []
+    result: dict[str, Any] = raw.body["result"]
+    return result
+
+
+def as_candle(row: list[Any]) -> Candle:
+    """A Kraken row ``[time_s, open, high, low, close, vwap, volume, count]`` read independently."""
+    return Candle(row[0] * 1000, exact(row[1]), exact(row[2]), exact(row[3]), exact(row[4]), exact(row[6]))
+
+
+def monday_weeks(daily: list[Candle]) -> list[Candle]:
+    """Complete-from-Monday weeks of ``daily`` bars (the current week may be partial)."""
+    weeks: dict[datetime, list[Candle]] = {}
+    for bar in daily:
+        day = datetime.fromtimestamp(bar.timestamp / 1000, tz=UTC)
+        weeks.setdefault(day - timedelta(days=day.weekday()), []).append(bar)
+    out = []
+    for monday, days in sorted(weeks.items()):
+        if days[0].timestamp != int(monday.timestamp()) * 1000:
+            continue  # the week's Monday is older than Kraken's 720 bars: not a whole week
+        out.append(
+            Candle(
+                int(monday.timestamp()) * 1000,
+                days[0].open,
+                max(d.high for d in days),
+                min(d.low for d in days),
+                days[-1].close,
+                sum(d.volume for d in days),
+            )
+        )
+    return out
+
+
+# -- pairs -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("base", "sent", "result_key"),
+    [
+        ("BTC", "XBTUSD", "XXBTZUSD"),  # bitcoin is XBT, and the answer uses the canonical name
+        ("ETH", "ETHUSD", "XETHZUSD"),
+        ("SOL", "SOLUSD", "SOLUSD"),  # newer pairs keep their name
+        ("MATIC", "POLUSD", "POLUSD"),  # MATIC migrated to POL
+    ],
+)
+async def test_the_pair_is_asked_by_request_name_and_read_by_result_name(
+    sim: UpstreamSimulator, kraken: KrakenAdapter, base: str, sent: str, result_key: str
+) -> None:
+    series = await kraken.fetch_ohlcv(Symbol(base, "USDT"), Interval("1h"), 24)
+
+    assert [r.query for r in requests_to(sim, "kraken", OHLC)] == [{"pair": sent, "interval": "60"}]
+    result = await raw_ohlc(sim, sent, 60)
+    assert set(result) == {result_key, "last"}
+    assert list(series.candles) == [as_candle(row) for row in result[result_key][-24:]]
+    assert (series.symbol, series.interval, series.source) == (Symbol(base, "USDT"), Interval("1h"), "kraken")
+
+
+@pytest.mark.parametrize("last_as_string", [False, True], ids=["last-int", "last-string"])
+async def test_last_is_ignored_whether_int_or_string(
+    session: aiohttp.ClientSession, last_as_string: bool
+) -> None:
+    async with UpstreamSimulator(now=lambda: NOW, kraken_last_as_string=last_as_string) as sim:
+        adapter = KrakenAdapter(UpstreamClient(session, "kraken", sim.base_urls["kraken"]))
+        series = await adapter.fetch_ohlcv(BTC, Interval("1h"), 10)
+        result = await raw_ohlc(sim, "XBTUSD", 60)
+    assert isinstance(result["last"], str if last_as_string else int)
+    assert list(series.candles) == [as_candle(row) for row in result["XXBTZUSD"][-10:]]
+
+
+async def test_an_unknown_pair_is_rejected(kraken: KrakenAdapter) -> None:
+    # Kraken answers HTTP 200 {"error": ["EQuery:Unknown asset pair"]} for XMRUSD here.
+    with pytest.raises(UpstreamRejected) as caught:
+        await kraken.fetch_ohlcv(Symbol("XMR", "USDT"), Interval("1h"), 10)
+    assert caught.value.provider == "kraken"
+
+
+# -- newest bars -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("interval", ["1m", "5m", "15m", "30m", "1h", "4h", "1d"])
+async def test_the_newest_bars_are_returned_in_milliseconds(
+    sim: UpstreamSimulator, kraken: KrakenAdapter, interval: str
+) -> None:
+    series = await kraken.fetch_ohlcv(BTC, Interval(interval), 5)
+
+    assert [r.query["interval"] for r in requests_to(sim, "kraken", OHLC)] == [str(MINUTES[interval])]
+    rows = (await raw_ohlc(sim, "XBTUSD", MINUTES[interval]))["XXBTZUSD"]
+    assert len(rows) == MAX_BARS  # Kraken answers all it keeps: the adapter must take the tail
+    assert list(series.candles) == [as_candle(row) for row in rows[-5:]]
+    stamps = [c.timestamp for c in series.candles]
+    assert stamps == [row[0] * 1000 for row in rows[-5:]]
+    assert stamps[-1] == period_start_ms(interval, NOW)  # the bar in progress
+    assert all(later - earlier == INTERVAL_MS[interval] for earlier, later in itertools.pairwise(stamps))
+
+
+async def test_never_more_than_the_720_bars_kraken_keeps(
+    sim: UpstreamSimulator, kraken: KrakenAdapter
+) -> None:
+    series = await kraken.fetch_ohlcv(BTC, Interval("1h"), 1000)
+    rows = (await raw_ohlc(sim, "XBTUSD", 60))["XXBTZUSD"]
+    assert len(series.candles) == MAX_BARS
+    assert list(series.candles) == [as_candle(row) for row in rows]
+
+
+async def test_candles_are_consistent(kraken: KrakenAdapter) -> None:
+    series = await kraken.fetch_ohlcv(Symbol("ETH", "USDT"), Interval("15m"), 200)
+    for c in series.candles:
+        assert c.low <= min(c.open, c.close) <= max(c.open, c.close) <= c.high and c.volume >= 0
+
+
+# -- weeks -----------------------------------------------------------------------------
+
+
+@pytest.fixture(
+    params=[NOW, MONDAY_JUST_OPENED, SUNDAY_LAST_SECOND], ids=["friday", "monday-00:00:30", "sunday-23:59:59"]
+)
+async def weekly_sim(request: pytest.FixtureRequest) -> AsyncIterator[UpstreamSimulator]:
+    now = request.param
+    async with UpstreamSimulator(now=lambda: now, seed=7) as simulator:
+        yield simulator
+
+
+async def test_weekly_candles_open_on_monday_built_from_daily_bars(
+    weekly_sim: UpstreamSimulator, session: aiohttp.ClientSession
+) -> None:
+    now = weekly_sim.market.now()
+    adapter = KrakenAdapter(UpstreamClient(session, "kraken", weekly_sim.base_urls["kraken"]))
+    series = await adapter.fetch_ohlcv(BTC, Interval("1w"), 1000)
+
+    # Daily bars were asked for, not Kraken's Thursday-aligned weekly ones (10080).
+    assert [r.query["interval"] for r in requests_to(weekly_sim, "kraken", OHLC)] == ["1440"]
+    daily = [as_candle(row) for row in (await raw_ohlc(weekly_sim, "XBTUSD", 1440))["XXBTZUSD"]]
+    expected = monday_weeks(daily)
+    assert len(series.candles) == len(expected)
+    for got, want in zip(series.candles, expected, strict=True):
+        assert (got.timestamp, got.open, got.high, got.low, got.close) == (
+            want.timestamp,
+            want.open,
+            want.high,
+            want.low,
+            want.close,
+        )
+        assert got.volume == pytest.approx(want.volume, rel=1e-12)
+    assert all(is_monday_midnight(c.timestamp) for c in series.candles)
+    assert series.candles[-1].timestamp == period_start_ms("1w", now)  # the week in progress
+    assert series.interval == Interval("1w")
+
+
+async def test_weekly_limit_takes_the_newest_weeks(sim: UpstreamSimulator, kraken: KrakenAdapter) -> None:
+    series = await kraken.fetch_ohlcv(BTC, Interval("1w"), 3)
+    daily = [as_candle(row) for row in (await raw_ohlc(sim, "XBTUSD", 1440))["XXBTZUSD"]]
+    assert [c.timestamp for c in series.candles] == [w.timestamp for w in monday_weeks(daily)[-3:]]
+
+
+# -- errors ----------------------------------------------------------------------------
+
+FAULTS: list[Any] = [
+    pytest.param("rate_limit", {}, UpstreamRateLimited, id="EGeneral:Too-many-requests"),
+    pytest.param(
+        "kraken_error", {"message": "EGeneral:Too many requests"}, UpstreamRateLimited, id="too-many"
+    ),
+    pytest.param(
+        "kraken_error", {"message": "EQuery:Unknown asset pair"}, UpstreamRejected, id="unknown-pair"
+    ),
+    pytest.param(
+        "kraken_error", {"message": "EGeneral:Invalid arguments"}, UpstreamRejected, id="invalid-args"
+    ),
+    pytest.param("kraken_error", {"message": "EService:Unavailable"}, ProviderUnavailable, id="unavailable"),
+    pytest.param("kraken_error", {"message": "EService:Busy"}, ProviderUnavailable, id="busy"),
+    pytest.param("http_500", {}, ProviderUnavailable, id="cloudflare-500"),
+    pytest.param("http_503", {}, ProviderUnavailable, id="cloudflare-503"),
+    pytest.param("html", {"status": 502}, ProviderUnavailable, id="html-502"),
+    pytest.param("html", {"status": 200}, BadPayload, id="html-200"),
+    pytest.param("malformed_json", {}, BadPayload, id="malformed-json"),
+    pytest.param("wrong_shape", {}, BadPayload, id="wrong-shape"),
+    pytest.param("empty", {}, BadPayload, id="empty"),
+    pytest.param("connection_reset", {}, ProviderUnavailable, id="connection-reset"),
+]
+
+
+@pytest.mark.parametrize(("kind", "params", "expected"), FAULTS)
+async def test_faults_become_domain_errors(
+    sim: UpstreamSimulator,
+    kraken: KrakenAdapter,
+    kind: str,
+    params: dict[str, Any],
+    expected: type[ProviderError],
+) -> None:
+    sim.set_fault("kraken", kind, times=None if kind == "connection_reset" else 1, **params)
+    with pytest.raises(expected) as caught:
+        await kraken.fetch_ohlcv(BTC, Interval("1h"), 10)
+    assert type(caught.value) is expected
+    assert caught.value.provider == "kraken"
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "expected"),
+    [
+        pytest.param("empty", {}, BadPayload, id="empty"),
+        pytest.param("wrong_shape", {}, BadPayload, id="wrong-shape"),
+        pytest.param("rate_limit", {}, UpstreamRateLimited, id="rate-limit"),
+    ],
+)
+async def test_weekly_requests_fail_the_same_way(
+    sim: UpstreamSimulator,
+    kraken: KrakenAdapter,
+    kind: str,
+    params: dict[str, Any],
+    expected: type[ProviderError],
+) -> None:
+    sim.set_fault("kraken", kind, times=1, **params)
+    with pytest.raises(expected):
+        await kraken.fetch_ohlcv(BTC, Interval("1w"), 10)
+
+
+async def test_errors_inside_http_200_are_checked_before_the_result(
+    sim: UpstreamSimulator, kraken: KrakenAdapter
+) -> None:
+    sim.set_fault("kraken", "rate_limit", times=1)
+    raw = await fetch_raw(sim.base_urls["kraken"] + OHLC, pair="XBTUSD", interval="60")
+    assert raw.status == 200 and raw.body["error"] == ["EGeneral:Too many requests"]
+
+    sim.set_fault("kraken", "rate_limit", times=1)
+    with pytest.raises(UpstreamRateLimited) as caught:
+        await kraken.fetch_ohlcv(BTC, Interval("1h"), 10)
+    # Kraken sends no Retry-After: a pause is still ordered, so no call follows at once.
+    assert caught.value.retry_after is not None and caught.value.retry_after > 0
+
+
+async def test_a_timeout_is_provider_unavailable(
+    sim: UpstreamSimulator, client_for: ClientFactory, impatient_session: aiohttp.ClientSession
+) -> None:
+    adapter = KrakenAdapter(client_for("kraken", http=impatient_session))
+    sim.set_fault("kraken", "timeout")
+    with pytest.raises(ProviderUnavailable) as caught:
+        await adapter.fetch_ohlcv(BTC, Interval("1h"), 10)
+    assert caught.value.provider == "kraken"
