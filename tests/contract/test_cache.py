@@ -15,7 +15,10 @@ from typing import Any
 
 import pytest
 
+from redis.asyncio import Redis
+
 from adapters.cache.memory import MemoryCache
+from adapters.cache.redis import RedisCache
 from domain.candle import Candle, CandleSeries
 from domain.interval import Interval
 from domain.market import MarketOverview
@@ -37,11 +40,19 @@ class CacheCase:
     clock: FakeClock
 
 
-@pytest.fixture(params=["memory"])
+@pytest.fixture(params=["memory", "redis"])
 async def cache_case(request: pytest.FixtureRequest) -> AsyncIterator[CacheCase]:
     clock = FakeClock(T0)
     if request.param == "memory":
         yield CacheCase("memory", MemoryCache(clock), clock)
+        return
+    if request.param == "redis":
+        server = request.getfixturevalue("redis_server")  # a real redis-server, emptied
+        client = Redis.from_url(server.url)
+        try:
+            yield CacheCase("redis", RedisCache(client, clock), clock)
+        finally:
+            await client.aclose()
         return
     raise AssertionError(f"no cache backend {request.param!r}")  # pragma: no cover
 
