@@ -26,7 +26,7 @@ class GetHealth:
 
     ``capabilities`` maps a capability (ohlcv, prices, ...) to the providers that can serve
     it; the service is unhealthy only when no capability has an online or degraded provider
-    (a disabled provider serves nothing). Degraded: some provider is not online, some
+    (a disabled provider serves nothing) and the cache holds nothing to serve. Degraded: some provider is not online, some
     capability cannot be served, or the shared cache is unreachable.
     """
 
@@ -53,7 +53,8 @@ class GetHealth:
         all_online = all(p.status in ("online", "disabled") for p in providers)
         cache = await self._cache.stats()
         if not served:
-            status = "unhealthy"
+            # Cached data (stale if need be) can still be served: not unhealthy while it lasts.
+            status = "unhealthy" if cache.size == 0 else "degraded"
         elif all_online and len(served) == len(self._capabilities) and cache.state == "ok":
             status = "healthy"
         else:

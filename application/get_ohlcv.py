@@ -7,16 +7,22 @@ from collections.abc import Sequence
 from application.fallback_chain import first_answer
 from application.provider_calls import ProviderCalls
 from application.read_through import ReadThrough, Served
-from domain.candle import CandleSeries, check_limit
-from domain.interval import IntervalParser
+from domain.candle import MAX_CANDLES, CandleSeries, check_limit
+from domain.errors import AllProvidersFailed, InvalidSymbol
+from domain.interval import Interval, IntervalParser
 from domain.ports import OhlcvProvider
-from domain.symbol import SymbolParser
+from domain.symbol import Symbol, SymbolParser
 
 DEFAULT_INTERVAL = "1h"
 
 
 class GetOhlcv:
-    """Candles from the first provider of OHLCV_PROVIDERS that answers, cached per request."""
+    """Candles from the first provider of OHLCV_PROVIDERS that answers.
+
+    One cache entry per market and interval holds the most candles a provider gives (1000
+    from Binance, 720 from Kraken); each request is served the newest ``limit`` of them, so
+    requests that differ only in ``limit`` share one upstream call.
+    """
 
     def __init__(
         self,
@@ -39,11 +45,26 @@ class GetOhlcv:
         market = self._symbols.parse(symbol)
         bar = self._intervals.parse(interval or DEFAULT_INTERVAL)
         count = check_limit(limit)
-        key = f"ohlcv:{market.pair}:{bar.name}:{count}"
-        return await self._read_through.get(
-            key,
-            self._ttl,
-            lambda: first_answer(
-                self._providers, self._calls, lambda p: p.fetch_ohlcv(market, bar, count)
-            ),
+        if not any(p.supports(market, bar) for p in self._providers):
+            raise InvalidSymbol(f"no configured provider serves {market.pair} {bar.name} candles", field="symbol")
+        try:
+            served = await self._read_through.get(
+                f"ohlcv:{market.pair}:{bar.name}", self._ttl, lambda: self._fetch(market, bar)
+            )
+        except AllProvidersFailed as error:
+            if error.rejected_only:  # every provider said this market does not exist there
+                raise InvalidSymbol(f"no provider lists {market.pair}", field="symbol") from error
+            raise
+        series = served.value
+        if len(series.candles) <= count:
+            return served
+        newest = CandleSeries(series.symbol, series.interval, series.candles[-count:], series.source)
+        return Served(newest, served.stale, served.fetched_at)
+
+    async def _fetch(self, market: Symbol, bar: Interval) -> CandleSeries:
+        return await first_answer(
+            self._providers,
+            self._calls,
+            lambda p: p.fetch_ohlcv(market, bar, MAX_CANDLES),
+            lambda p: None if p.supports(market, bar) else f"does not serve {market.pair} {bar.name}",
         )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from application.fallback_chain import first_answer
 from application.provider_calls import ProviderCalls
 from application.read_through import ReadThrough, Served
-from domain.errors import AllProvidersFailed, BadPayload
+from domain.errors import BadPayload, FeatureDisabled
 from domain.ports import SentimentProvider
 from domain.sentiment import FearGreedHistory, Sentiment, summarise
 
@@ -32,11 +32,9 @@ class GetSentiment:
         self._enabled = enabled
 
     async def execute(self) -> Served[Sentiment]:
-        """Serve the sentiment; with ENABLE_SENTIMENT off, fail rather than invent a value."""
+        """Serve the sentiment; with ENABLE_SENTIMENT off, refuse rather than invent a value."""
         if not self._enabled:
-            raise AllProvidersFailed(
-                {p.name: "sentiment disabled by ENABLE_SENTIMENT" for p in self._providers}
-            )
+            raise FeatureDisabled("sentiment is switched off on this service (ENABLE_SENTIMENT=false)")
         return await self._read_through.get("sentiment:fear_greed", self._ttl, self._fetch)
 
     async def _fetch(self) -> Sentiment:

@@ -11,6 +11,7 @@ from domain.errors import (
     CircuitOpen,
     ProviderError,
     ProviderUnavailable,
+    UpstreamBlocked,
     UpstreamRateLimited,
     UpstreamRejected,
 )
@@ -35,10 +36,10 @@ class ProviderCalls:
     """Runs provider operations and keeps each provider's health from real traffic.
 
     In order, a call is refused without touching the provider while the provider's
-    Retry-After cool-down runs, while our own budget for it is spent, or while its circuit is
-    open; otherwise it runs under REQUEST_TIMEOUT through the circuit. A rate-limit answer
-    with a retry time starts a cool-down: no call until it has passed, whatever the circuit
-    says.
+    Retry-After cool-down runs, while its circuit is open, or while our own budget for it is
+    spent (checked last, so refused calls spend nothing); otherwise it runs under
+    REQUEST_TIMEOUT through the circuit. A rate limit or block with a retry time starts a
+    cool-down: no call until it has passed, whatever the circuit says.
     """
 
     def __init__(
@@ -79,13 +80,17 @@ class ProviderCalls:
         ``ProviderError``; a timeout becomes ``ProviderUnavailable``.
         """
         await self._check_cooldown(provider)
+        if self._breakers is not None:
+            circuit = await self._breakers.state(provider)
+            if circuit.state == "open":
+                raise CircuitOpen(provider, "circuit open after repeated failures", retry_after=circuit.retry_after)
         if self._budgets is not None:
             await self._budgets.take(provider)
         try:
             if self._breakers is None:
                 return await self._timed(provider, operation)
             return await self._breakers.call(provider, lambda: self._timed(provider, operation))
-        except UpstreamRateLimited as error:
+        except (UpstreamRateLimited, UpstreamBlocked) as error:
             if self._cooldowns is not None and error.retry_after:
                 await self._cooldowns.hold(provider, self._clock.now() + error.retry_after)
             raise

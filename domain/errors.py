@@ -39,6 +39,10 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
+class FeatureDisabled(DomainError):
+    """The operator switched this capability off (e.g. ENABLE_SENTIMENT=false)."""
+
+
 class ProviderError(DomainError):
     """An upstream provider could not give an answer.
 
@@ -95,12 +99,16 @@ class BudgetExhausted(ProviderError):
 class AllProvidersFailed(DomainError):
     """Every provider for a request failed or was skipped, and nothing is cached.
 
-    ``failures`` maps provider id to its reason; ``retry_after`` is the soonest any of them may
-    be worth asking again.
+    ``failures`` maps provider id to its reason; ``retry_after`` is when asking again may
+    help (``None``: unknown). ``rejected_only`` is true when every provider refused the
+    request itself (a market none of them lists): retrying cannot help.
     """
 
-    def __init__(self, failures: Mapping[str, str], *, retry_after: float | None = None) -> None:
+    def __init__(
+        self, failures: Mapping[str, str], *, retry_after: float | None = None, rejected_only: bool = False
+    ) -> None:
         summary = "; ".join(f"{name}: {why}" for name, why in failures.items()) or "no provider"
         super().__init__(f"every provider failed ({summary})")
         self.failures = dict(failures)
         self.retry_after = retry_after
+        self.rejected_only = rejected_only

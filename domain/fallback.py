@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from domain.errors import AllProvidersFailed, ProviderError
+from domain.errors import AllProvidersFailed, ProviderError, UpstreamRejected
 
 
 def fallback_order(configured: Sequence[str], available: Collection[str]) -> tuple[str, ...]:
@@ -28,13 +28,14 @@ class FallbackAttempts:
 
     def __init__(self) -> None:
         self._failures: dict[str, str] = {}
-        self._retry_after: list[float] = []
+        self._retry_after: list[float | None] = []
+        self._rejected_only = True
 
     def record(self, error: ProviderError) -> None:
         """Note that ``error.provider`` failed or was skipped."""
         self._failures[error.provider] = error.reason
-        if error.retry_after is not None:
-            self._retry_after.append(error.retry_after)
+        self._retry_after.append(error.retry_after)
+        self._rejected_only = self._rejected_only and isinstance(error, UpstreamRejected)
 
     @property
     def failures(self) -> dict[str, str]:
@@ -44,7 +45,11 @@ class FallbackAttempts:
     def exhausted(self) -> AllProvidersFailed:
         """The error to raise once every provider has failed.
 
-        ``retry_after`` is the soonest time any provider said it may be asked again, if any did.
+        ``retry_after`` is the soonest time any provider may be asked again, when every one of
+        them said; if any failed without saying (a timeout), it may recover any time: ``None``.
         """
-        retry = min(self._retry_after) if self._retry_after else None
-        return AllProvidersFailed(self._failures, retry_after=retry)
+        known = [after for after in self._retry_after if after is not None]
+        retry = min(known) if known and len(known) == len(self._retry_after) else None
+        return AllProvidersFailed(
+            self._failures, retry_after=retry, rejected_only=bool(self._failures) and self._rejected_only
+        )

@@ -25,6 +25,13 @@ class OhlcvProvider(Protocol):
 
     name: str
 
+    def supports(self, symbol: Symbol, interval: Interval) -> bool:
+        """Whether the provider can be asked for this market and interval at all.
+
+        Answered without I/O, so a request it cannot serve is skipped before its circuit.
+        """
+        ...
+
     async def fetch_ohlcv(self, symbol: Symbol, interval: Interval, limit: int) -> CandleSeries:
         """Return up to ``limit`` of the most recent candles, oldest first.
 
@@ -42,6 +49,10 @@ class PriceProvider(Protocol):
     @property
     def enabled(self) -> bool:
         """False when configuration switches the provider off (e.g. a missing API key)."""
+        ...
+
+    def lists(self, base: str) -> bool:
+        """Whether the provider can quote ``base`` at all (answered without I/O)."""
         ...
 
     async def fetch_quotes(self, bases: Sequence[str]) -> dict[str, Quote]:

@@ -19,7 +19,9 @@ def combine_quotes(
     The price is the median of the providers' prices. With three or more sources, a source
     whose price deviates from that median by more than ``max_deviation`` (a share, 0.02 = 2%)
     is dropped and the median is taken again over the rest, so one wrong source cannot set
-    the price. With two sources there is no majority to judge by: both are kept.
+    the price. Two sources within ``max_deviation`` of each other are averaged; two that
+    disagree by more have no majority to judge by, and their average would be a price that
+    exists nowhere, so the preferred (first) source is served and the other dropped.
     Secondary fields (change, volume, market cap) come from the most preferred kept source
     that publishes them.
     """
@@ -31,8 +33,12 @@ def combine_quotes(
         centre = statistics.median(q.price_usd for q in quotes)
         kept = [q for q in quotes if abs(q.price_usd - centre) <= max_deviation * centre]
         dropped = [q.source for q in quotes if q not in kept]
-        if not kept:  # everyone disagrees with everyone: keep the median's neighbours
-            kept, dropped = list(quotes), []
+        if not kept:  # everyone disagrees with everyone: trust the preferred source
+            kept, dropped = [quotes[0]], [q.source for q in quotes[1:]]
+    elif len(quotes) == 2:
+        first, second = quotes
+        if abs(first.price_usd - second.price_usd) > max_deviation * min(first.price_usd, second.price_usd):
+            kept, dropped = [first], [second.source]
     price = statistics.median(q.price_usd for q in kept)
     return CombinedQuote(
         symbol=base,

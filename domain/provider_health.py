@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PROVIDER_IDS: tuple[str, ...] = ("binance", "kraken", "coingecko", "coincap", "alternative_me")
-
-
 @dataclass(frozen=True, slots=True)
 class ProviderHealth:
     """A provider's state as health reports it.

@@ -44,17 +44,28 @@ class CombinedQuote:
 
 @dataclass(frozen=True, slots=True)
 class PriceBoard:
-    """Combined quotes for the requested assets; ``missing`` lists assets no provider had."""
+    """Combined quotes for the requested assets; ``missing`` lists assets no provider had and
+    ``failures`` the providers that failed while the board was made, with their reasons;
+    ``asked`` every provider that was called for it."""
 
     quotes: tuple[CombinedQuote, ...]
     sources: tuple[str, ...]
     missing: tuple[str, ...] = field(default=())
+    failures: tuple[tuple[str, str], ...] = field(default=())
+    asked: tuple[str, ...] = field(default=())
 
-    def in_order(self, bases: tuple[str, ...]) -> PriceBoard:
-        """This board with quotes in the order of ``bases`` (itself when already so)."""
-        rank = {base: i for i, base in enumerate(bases)}
-        ordered = tuple(sorted(self.quotes, key=lambda q: rank.get(q.symbol, len(rank))))
-        if ordered == self.quotes:
-            return self
-        missing = tuple(sorted(self.missing, key=lambda b: rank.get(b, len(rank))))
-        return PriceBoard(ordered, self.sources, missing)
+    def select(self, bases: tuple[str, ...]) -> PriceBoard:
+        """The quotes for ``bases``, in that order; the others it asked for become ``missing``.
+
+        ``sources`` keeps only the providers that contributed to the selected quotes.
+        """
+        by_base = {quote.symbol: quote for quote in self.quotes}
+        chosen = tuple(by_base[base] for base in bases if base in by_base)
+        used = {source for quote in chosen for source in quote.sources}
+        return PriceBoard(
+            quotes=chosen,
+            sources=tuple(source for source in self.sources if source in used),
+            missing=tuple(base for base in bases if base not in by_base),
+            failures=self.failures,
+            asked=self.asked,
+        )

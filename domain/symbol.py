@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from domain.errors import InvalidSymbol
+from domain.errors import InvalidParameter, InvalidSymbol
 
 DEFAULT_QUOTE = "USDT"
 QUOTES: tuple[str, ...] = ("USDT", "USDC", "USD")
@@ -51,7 +51,7 @@ class SymbolParser:
     def parse(self, raw: str | None) -> Symbol:
         """Return the symbol for ``raw`` or raise :class:`InvalidSymbol`."""
         if raw is None or not raw.strip():
-            raise InvalidSymbol("symbol is required", field="symbol")
+            raise InvalidParameter("symbol is required", field="symbol")
         if not raw.isascii():  # before upper(): "ſol".upper() is "SOL"
             raise InvalidSymbol(f"malformed symbol {raw!r}", field="symbol")
         text = raw.strip().upper()

@@ -25,7 +25,7 @@ from adapters.redis_client import connection_options, limits_storage_uri, redis_
 from adapters.resilience.client_rate_limiter import LimitsClientRateLimiter
 from adapters.resilience.memory_cooldowns import MemoryCooldowns
 from adapters.resilience.purgatory_breakers import PurgatoryBreakers, redis_unit_of_work
-from adapters.resilience.redis_cooldowns import RedisCooldowns
+from adapters.resilience.redis_cooldowns import RedisCooldowns, SharedCooldowns
 from adapters.resilience.upstream_budget import LimitsUpstreamBudgets
 from adapters.shared_backend import Failover, SharedBackendGuard
 from application.cache_admin import CacheAdmin
@@ -78,6 +78,13 @@ def _limits_redis_storage(url: str, op_timeout: float) -> RedisStorage:
     )
 
 
+def _capabilities(ohlcv: list[str], prices: list[str], sentiment: bool) -> dict[str, list[str]]:
+    served = {"ohlcv": ohlcv, "prices": prices, "market": ["coingecko"]}
+    if sentiment:
+        served["sentiment"] = ["alternative_me"]
+    return served
+
+
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
@@ -125,7 +132,7 @@ class Container(containers.DeclarativeContainer):
         config.cache_backend,
         memory=local_cooldowns,
         redis=providers.Singleton(
-            Failover, providers.Singleton(RedisCooldowns, redis, REDIS_PREFIX), local_cooldowns, shared_guard
+            SharedCooldowns, providers.Singleton(RedisCooldowns, redis, REDIS_PREFIX), local_cooldowns, shared_guard
         ),
     )
     budgets = providers.Singleton(
@@ -260,11 +267,8 @@ class Container(containers.DeclarativeContainer):
         calls=provider_calls,
         cache=cache,
         clock=clock,
-        capabilities=providers.Dict(
-            ohlcv=config.ohlcv_providers,
-            prices=config.price_providers,
-            sentiment=providers.List("alternative_me"),
-            market=providers.List("coingecko"),
+        capabilities=providers.Callable(
+            _capabilities, config.ohlcv_providers, config.price_providers, config.enable_sentiment
         ),
         version=__version__,
     )

@@ -8,6 +8,7 @@ from limits import parse as parse_rate
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.fallback import fallback_order
 from domain.interval import KNOWN_INTERVALS
 from domain.symbol import SymbolParser
 
@@ -128,12 +129,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _providers(self) -> Settings:
         for field, capable in (("ohlcv_providers", OHLCV_CAPABLE), ("price_providers", PRICE_CAPABLE)):
-            chosen = getattr(self, field)
-            wrong = [name for name in chosen if name not in capable]
-            if wrong or not chosen or len(set(chosen)) != len(chosen):
-                raise ValueError(
-                    f"{field.upper()} must list distinct providers from {list(capable)}, got {chosen}"
-                )
+            try:
+                setattr(self, field, list(fallback_order(getattr(self, field), capable)))
+            except ValueError as error:
+                raise ValueError(f"{field.upper()}: {error}") from None
         for field in ("binance_base_url", "kraken_base_url", "coingecko_base_url",
                       "coincap_base_url", "alternative_me_base_url"):  # fmt: skip
             url = getattr(self, field)

@@ -41,6 +41,10 @@ class FakeOhlcvProvider:
     error: ProviderError | None = None
     delay: float = 0.0
     calls: list[tuple[str, str, int]] = field(default_factory=list)
+    serves: bool = True
+
+    def supports(self, symbol: Symbol, interval: Interval) -> bool:
+        return self.serves
 
     async def fetch_ohlcv(self, symbol: Symbol, interval: Interval, limit: int) -> CandleSeries:
         self.calls.append((symbol.pair, interval.name, limit))
@@ -65,6 +69,9 @@ class FakePriceProvider:
     error: ProviderError | None = None
     enabled: bool = True
     calls: list[tuple[str, ...]] = field(default_factory=list)
+
+    def lists(self, base: str) -> bool:
+        return True
 
     async def fetch_quotes(self, bases: Sequence[str]) -> dict[str, Quote]:
         self.calls.append(tuple(bases))

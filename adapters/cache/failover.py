@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from adapters.shared_backend import SharedBackendGuard
+from adapters.shared_backend import OUTAGE_ERRORS, SharedBackendGuard
 from domain.ports import Cache, CacheEntry, CacheStats
+
+_ADMIN_TIMEOUT = 5.0
 
 
 class FailoverCache:
@@ -32,13 +35,29 @@ class FailoverCache:
         )
 
     async def clear(self) -> int:
-        """Clear both: entries written to the fallback during an outage go too."""
+        """Clear both: entries written to the fallback during an outage go too.
+
+        An admin operation that may scan: it gets its own, longer timeout and a failure does
+        not count as an outage.
+        """
         removed = await self._fallback.clear()
-        return removed + await self._guard.run(self._primary.clear, _nothing_removed)
+        try:
+            async with asyncio.timeout(_ADMIN_TIMEOUT):
+                return removed + await self._primary.clear()
+        except OUTAGE_ERRORS:
+            return removed
 
     async def stats(self) -> CacheStats:
         """The primary's counters with the backend's state; the fallback's during an outage."""
-        stats = await self._guard.run(self._primary.stats, self._fallback.stats)
+        stats = None
+        if self._guard.healthy:
+            try:
+                async with asyncio.timeout(_ADMIN_TIMEOUT):
+                    stats = await self._primary.stats()
+            except OUTAGE_ERRORS:
+                stats = None
+        if stats is None:
+            stats = await self._fallback.stats()
         return CacheStats(
             backend="redis",
             size=stats.size,
@@ -47,7 +66,3 @@ class FailoverCache:
             max_entries=stats.max_entries,
             state="ok" if self._guard.healthy else "degraded",
         )
-
-
-async def _nothing_removed() -> int:
-    return 0

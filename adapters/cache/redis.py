@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import struct
+import time
 from typing import Any
 
 from redis.asyncio import Redis
@@ -15,22 +17,29 @@ from domain.ports import CacheEntry, CacheStats, Clock
 FORMAT_VERSION = "v1"
 DEFAULT_NAMESPACE = "cde"
 _HEADER = struct.Struct("<ddd")  # stored_at, fresh_until, stale_until
+_SIZE_EVERY = 10.0  # seconds between two counts of the entries
+_SIZE_BUDGET = 1.0  # seconds one count may take; past it the count is a lower bound
 
 
 class RedisCache:
     """Implements the Cache port on Redis.
 
-    Keys live under ``{namespace}:{FORMAT_VERSION}:``; Redis expires each one at the end of
-    its stale window. Values are a 24-byte header of times plus the compact codec's JSON.
-    Hits and misses are counted by this process; size is counted in Redis.
+    Keys live under ``{namespace}:{FORMAT_VERSION}:cache:`` (circuits, cool-downs, locks and
+    limits have their own sub-namespaces, so clearing the cache leaves them alone); Redis
+    expires each one at the end of its stale window. Values are a 24-byte header of times
+    plus the compact codec's JSON. Hits and misses are counted by this process; the number
+    of entries is counted in Redis at most every 10 s, within a time budget, so health polls
+    cannot turn into keyspace scans.
     """
 
     def __init__(self, client: Redis, clock: Clock, namespace: str = DEFAULT_NAMESPACE) -> None:
         self._client = client
         self._clock = clock
-        self._prefix = f"{namespace}:{FORMAT_VERSION}:"
+        self._prefix = f"{namespace}:{FORMAT_VERSION}:cache:"
         self._hits = 0
         self._misses = 0
+        self._size = 0
+        self._size_counted_at = float("-inf")
 
     @property
     def prefix(self) -> str:
@@ -58,7 +67,7 @@ class RedisCache:
         await self._client.set(self._prefix + key, blob, px=max(int((ttl + stale_ttl) * 1000), 1))
 
     async def clear(self) -> int:
-        """Unlink every key under this service's prefix (never FLUSHDB)."""
+        """Unlink every cache key of this service (never FLUSHDB, never other state)."""
         removed = 0
         batch: list[bytes] = []
         async for key in self._client.scan_iter(match=self._prefix + "*", count=500):
@@ -68,14 +77,25 @@ class RedisCache:
                 batch.clear()
         if batch:
             removed += await self._client.unlink(*batch)
+        self._size, self._size_counted_at = 0, time.monotonic()
         return removed
 
     async def stats(self) -> CacheStats:
-        """Counters of this process and the number of entries in Redis."""
-        size = 0
-        async for _ in self._client.scan_iter(match=self._prefix + "*", count=1000):
-            size += 1
-        return CacheStats(backend="redis", size=size, hits=self._hits, misses=self._misses, max_entries=None)
+        """Counters of this process and the (recently counted) number of entries in Redis."""
+        if time.monotonic() - self._size_counted_at >= _SIZE_EVERY:
+            self._size_counted_at = time.monotonic()
+            self._size = await self._count_entries()
+        return CacheStats(backend="redis", size=self._size, hits=self._hits, misses=self._misses, max_entries=None)
+
+    async def _count_entries(self) -> int:
+        counted = 0
+        try:
+            async with asyncio.timeout(_SIZE_BUDGET):
+                async for _ in self._client.scan_iter(match=self._prefix + "*", count=1000):
+                    counted += 1
+        except TimeoutError:
+            pass  # a huge shared keyspace: report what was counted
+        return counted
 
     @staticmethod
     def _entry(blob: bytes) -> CacheEntry | None:

@@ -9,8 +9,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from adapters.providers.upstream import UpstreamClient, UpstreamResponse, decode, status_error
-from adapters.providers.wire import Number, Price
+from adapters.providers.upstream import BLOCKED_PAUSE, UpstreamClient, UpstreamResponse, decode, status_error
+from adapters.providers.wire import Amount, Number, Price
 from domain.asset import display_name
 from domain.candle import Candle, CandleSeries
 from domain.errors import BadPayload, ProviderError, UpstreamBlocked, UpstreamRejected
@@ -26,17 +26,18 @@ _MAX_SYMBOLS_PER_CALL = 100
 _WEIGHT_LIMIT_1M = 6000
 _PAUSE_AT_SHARE = 0.9
 _UNLISTED_RECHECK = 3600.0
+_REQUEST_FAULTS = (-1121, -1120)  # invalid symbol, invalid interval
 
-_KlineRow = tuple[int, Price, Price, Price, Price, Price, int, Price, int, Price, Price, Any]
+_KlineRow = tuple[int, Price, Price, Price, Price, Amount, int, Amount, int, Amount, Amount, Any]
 _KLINES = TypeAdapter(list[_KlineRow])
 
 
 class _Ticker(BaseModel):
     model_config = ConfigDict(extra="ignore")
     symbol: str
-    lastPrice: Price
+    lastPrice: Amount
     priceChangePercent: Number
-    quoteVolume: Price
+    quoteVolume: Amount
     closeTime: int
 
 
@@ -77,11 +78,27 @@ class BinanceAdapter:
             raise UpstreamRejected(NAME, f"Binance lists no {symbol.quote} market for {symbol.base}")
         return _BASE_ALIASES.get(symbol.base, symbol.base) + symbol.quote
 
+    def supports(self, symbol: Symbol, interval: Interval) -> bool:
+        """USDT and USDC markets not found unlisted within the last hour."""
+        return symbol.quote in _QUOTES and self._listed(self.market(symbol))
+
+    def lists(self, base: str) -> bool:
+        """Whether ``base``/USDT was not found unlisted within the last hour."""
+        return self._listed(self.market(Symbol(base, "USDT")))
+
+    def _listed(self, market: str) -> bool:
+        return self._unlisted.get(market, 0.0) <= time.time()
+
     async def fetch_ohlcv(self, symbol: Symbol, interval: Interval, limit: int) -> CandleSeries:
         """The ``limit`` most recent klines, the last one in progress."""
         params = {"symbol": self.market(symbol), "interval": interval.name, "limit": str(limit)}
         response = await self._client.get("/api/v3/klines", params)
-        self._raise_for_error(response)
+        try:
+            self._raise_for_error(response)
+        except UpstreamRejected as error:
+            if error.reason.endswith("(-1121)"):
+                self._unlisted[params["symbol"]] = time.time() + _UNLISTED_RECHECK
+            raise
         rows = decode(NAME, response, _KLINES)
         if not rows:
             raise BadPayload(NAME, "no candles in the answer")
@@ -98,9 +115,8 @@ class BinanceAdapter:
         batch is split until the unlisted markets are found, and those are left out of
         batches for an hour, so they are simply absent from the answer.
         """
-        now = time.time()
         by_market = {self.market(Symbol(base, "USDT")): base for base in bases}
-        markets = [m for m in by_market if self._unlisted.get(m, 0.0) <= now]
+        markets = [m for m in by_market if self._listed(m)]
         tickers: list[_Ticker] = []
         for start in range(0, len(markets), _MAX_SYMBOLS_PER_CALL):
             tickers.extend(await self._tickers(markets[start : start + _MAX_SYMBOLS_PER_CALL]))
@@ -109,6 +125,8 @@ class BinanceAdapter:
             base = by_market.get(ticker.symbol)
             if base is None:
                 raise BadPayload(NAME, f"answered for a symbol not asked for: {ticker.symbol}")
+            if ticker.lastPrice == 0:
+                continue  # no trade to price it by: no quote rather than a zero
             quotes[base] = Quote(
                 symbol=base,
                 name=display_name(base),
@@ -119,8 +137,7 @@ class BinanceAdapter:
                 last_update=ticker.closeTime / 1000,
                 source=NAME,
             )
-        listed = [m for m in markets if m not in self._unlisted]
-        if listed and not quotes:
+        if any(self._listed(m) for m in markets) and not quotes:
             raise BadPayload(NAME, "no tickers in the answer")
         return quotes
 
@@ -146,13 +163,17 @@ class BinanceAdapter:
             error = UpstreamBlocked(
                 NAME,
                 "geo-blocked by this host (451); set BINANCE_BASE_URL=https://data-api.binance.vision",
+                retry_after=BLOCKED_PAUSE,
             )
         elif response.status == 400 and not response.looks_like_html:
             try:
                 body = _ERROR.validate_json(response.body)
-                error = UpstreamRejected(NAME, f"{body.get('msg', 'bad request')} ({body.get('code')})")
             except ValueError:
-                pass
+                body = {}
+            message = f"{body.get('msg', 'bad request')} ({body.get('code')})"
+            # Only "this market/interval does not exist" is the request's own fault; any other
+            # 400 means we call Binance wrongly (a bug or a misconfigured base URL).
+            error = (UpstreamRejected if body.get("code") in _REQUEST_FAULTS else BadPayload)(NAME, message)
         raise error
 
 

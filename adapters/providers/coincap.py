@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from adapters.providers.upstream import UpstreamClient, UpstreamResponse, decode, status_error
-from adapters.providers.wire import Number, Price
+from adapters.providers.wire import Amount, Number
 from domain.errors import BadPayload, ProviderDisabled
 from domain.quote import Quote
 
@@ -36,9 +36,9 @@ class _Asset(BaseModel):
     model_config = ConfigDict(extra="ignore")
     id: str
     name: str
-    priceUsd: Price
-    marketCapUsd: Price | None = None
-    volumeUsd24Hr: Price | None = None
+    priceUsd: Amount
+    marketCapUsd: Amount | None = None
+    volumeUsd24Hr: Amount | None = None
     changePercent24Hr: Number | None = None
 
 
@@ -66,6 +66,10 @@ class CoinCapAdapter:
         """CoinCap v3 refuses keyless calls, so no key means disabled."""
         return self._has_key
 
+    def lists(self, base: str) -> bool:
+        """Whether the provider has an id for ``base``."""
+        return base in IDS
+
     async def fetch_quotes(self, bases: Sequence[str]) -> dict[str, Quote]:
         """Prices for every base CoinCap lists, in one call."""
         if not self._has_key:
@@ -79,8 +83,8 @@ class CoinCapAdapter:
         quotes = {}
         for asset in assets.data:
             base = ids.get(asset.id)
-            if base is None:
-                continue
+            if base is None or asset.priceUsd == 0:
+                continue  # not asked for, or no price: a zero is no quote
             quotes[base] = Quote(
                 symbol=base,
                 name=asset.name,

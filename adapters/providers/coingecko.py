@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from adapters.providers.upstream import UpstreamClient, UpstreamResponse, decode, status_error
-from adapters.providers.wire import Number, Price
+from adapters.providers.wire import Amount, Number
 from domain.asset import display_name
 from domain.errors import BadPayload, UpstreamRateLimited
 from domain.market import MarketOverview
@@ -36,9 +36,9 @@ IDS: dict[str, str] = {
 
 class _SimplePrice(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    usd: Price | None = None
-    usd_market_cap: Price | None = None
-    usd_24h_vol: Price | None = None
+    usd: Amount | None = None
+    usd_market_cap: Amount | None = None
+    usd_24h_vol: Amount | None = None
     usd_24h_change: Number | None = None
     last_updated_at: int | None = None
 
@@ -50,8 +50,8 @@ class _Global(BaseModel):
     model_config = ConfigDict(extra="ignore")
     active_cryptocurrencies: int
     markets: int | None = None
-    total_market_cap: dict[str, Price]
-    total_volume: dict[str, Price]
+    total_market_cap: dict[str, Amount]
+    total_volume: dict[str, Amount]
     market_cap_percentage: dict[str, Number]
     market_cap_change_percentage_24h_usd: Number | None = None
     updated_at: int
@@ -85,6 +85,10 @@ class CoinGeckoAdapter:
         """CoinGecko's public API works without a key (at a lower rate)."""
         return True
 
+    def lists(self, base: str) -> bool:
+        """Whether the provider has an id for ``base``."""
+        return base in IDS
+
     async def fetch_quotes(self, bases: Sequence[str]) -> dict[str, Quote]:
         """Prices for every base CoinGecko knows, in one call."""
         ids = {IDS[base]: base for base in bases if base in IDS}
@@ -106,8 +110,8 @@ class CoinGeckoAdapter:
         quotes = {}
         for coin_id, entry in prices.items():
             base = ids.get(coin_id)
-            if base is None or entry.usd is None or entry.last_updated_at is None:
-                continue  # unknown ids are silently absent; a null price is no price
+            if base is None or not entry.usd or entry.last_updated_at is None:
+                continue  # unknown ids are silently absent; a null or zero price is no price
             quotes[base] = Quote(
                 symbol=base,
                 name=display_name(base),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from adapters.providers.upstream import UpstreamClient, decode, status_error
-from adapters.providers.wire import Price
+from adapters.providers.wire import Amount, Price
 from domain.candle import Candle, CandleSeries
 from domain.candle_resampling import daily_to_weekly
 from domain.errors import BadPayload, ProviderError, ProviderUnavailable, UpstreamRateLimited, UpstreamRejected
@@ -20,8 +21,9 @@ _BASES = {"BTC": "XBT", "MATIC": "POL"}  # Kraken calls bitcoin XBT; MATIC becam
 _QUOTES = {"USDT": "USD", "USD": "USD", "USDC": "USDC"}
 _MINUTES = {"1m": 1, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "4h": 240, "1d": 1440}
 _RATE_LIMIT_PAUSE = 5.0
+_UNKNOWN_RECHECK = 3600.0
 
-_Row = tuple[int, Price, Price, Price, Price, Price, Price, int]
+_Row = tuple[int, Price, Price, Price, Price, Amount, Amount, int]
 _ROWS = TypeAdapter(list[_Row])
 
 
@@ -46,6 +48,12 @@ class KrakenAdapter:
 
     def __init__(self, client: UpstreamClient) -> None:
         self._client = client
+        self._unknown: dict[str, float] = {}  # pair -> when to ask Kraken about it again
+
+    def supports(self, symbol: Symbol, interval: Interval) -> bool:
+        """Intervals Kraken has (weekly built from daily), pairs not found unknown lately."""
+        known_interval = interval.name == "1w" or interval.name in _MINUTES
+        return known_interval and self._unknown.get(self.pair(symbol), 0.0) <= time.time()
 
     @staticmethod
     def pair(symbol: Symbol) -> str:
@@ -65,7 +73,10 @@ class KrakenAdapter:
             raise status_error(NAME, response)
         envelope = decode(NAME, response, _ENVELOPE)
         if envelope.error:
-            raise _error_from(envelope.error)
+            error = _error_from(envelope.error)
+            if isinstance(error, UpstreamRejected) and "Unknown asset pair" in error.reason:
+                self._unknown[self.pair(symbol)] = time.time() + _UNKNOWN_RECHECK
+            raise error
         rows = _rows_of(envelope.result)
         candles = tuple(Candle(r[0] * 1000, r[1], r[2], r[3], r[4], r[6]) for r in rows)
         if weekly:

@@ -16,10 +16,10 @@ from domain.errors import (
     ProviderUnavailable,
     UpstreamBlocked,
     UpstreamRateLimited,
-    UpstreamRejected,
 )
 
 T = TypeVar("T")
+BLOCKED_PAUSE = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +86,18 @@ def status_error(provider: str, response: UpstreamResponse) -> ProviderError:
         what = "banned us (418)" if status == 418 else "rate limited us (429)"
         return UpstreamRateLimited(provider, what, retry_after=response.retry_after)
     if status == 451:
-        return UpstreamBlocked(provider, "refuses this host's location (451)")
-    if status in (401, 403):
-        return UpstreamBlocked(provider, f"refused access ({status})")
+        # Permanent for this host: ask again only after a long pause.
+        return UpstreamBlocked(provider, "refuses this host's location (451)", retry_after=BLOCKED_PAUSE)
+    if status == 401:
+        return UpstreamBlocked(provider, "refused our API key (401)", retry_after=BLOCKED_PAUSE)
+    if status == 403:
+        return UpstreamBlocked(provider, "refused access (403)")
     if status >= 500:
         return ProviderUnavailable(provider, f"server error ({status})")
-    if 400 <= status < 500:
-        return UpstreamRejected(provider, f"rejected the request ({status})")
-    return BadPayload(provider, f"unexpected status {status}")
+    # Any other status means we call it wrongly (a bug, or a misconfigured base URL): a
+    # provider fault for the circuit, unlike the documented "no such market" answers that
+    # adapters map to UpstreamRejected themselves.
+    return BadPayload(provider, f"unexpected status {status}; check the base URL")
 
 
 def decode(provider: str, response: UpstreamResponse, schema: TypeAdapter[T]) -> T:

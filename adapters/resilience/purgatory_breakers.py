@@ -52,6 +52,7 @@ class PurgatoryBreakers:
         guard: SharedBackendGuard | None = None,
     ) -> None:
         self._ttl = policy.reset_timeout
+        self._threshold = policy.threshold
         self._factory = AsyncCircuitBreakerFactory(
             default_threshold=policy.threshold,
             default_ttl=policy.reset_timeout,
@@ -123,7 +124,12 @@ class PurgatoryBreakers:
         if not self._initialized:
             await self._factory.initialize()
             self._initialized = True
-        return await self._factory.get_breaker(provider)
+        breaker = await self._factory.get_breaker(provider)
+        # A shared store keeps the threshold and ttl a circuit was created with; the current
+        # settings win, so changing them takes effect without clearing Redis.
+        breaker.context.threshold = self._threshold
+        breaker.context.ttl = self._ttl
+        return breaker
 
     async def _fallback_call(self, provider: str, operation: Callable[[], Awaitable[T]]) -> T:
         if self._fallback is None:

@@ -6,6 +6,19 @@ import time
 
 from redis.asyncio import Redis
 
+from adapters.resilience.memory_cooldowns import MemoryCooldowns
+from adapters.shared_backend import SharedBackendGuard
+
+# Keep the later cool-down atomically: two replicas must not let a short 429 overwrite a
+# long 418 ban.
+_HOLD_LATER = """
+local current = tonumber(redis.call('get', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then
+  redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+return 1
+"""
+
 
 class RedisCooldowns:
     """Implements the Cooldowns port on Redis: one key per provider, expiring with the
@@ -14,6 +27,7 @@ class RedisCooldowns:
     def __init__(self, client: Redis, prefix: str) -> None:
         self._client = client
         self._prefix = f"{prefix}cooldown:"
+        self._hold_later = client.register_script(_HOLD_LATER)
 
     async def until(self, provider: str) -> float | None:
         """Epoch seconds before which ``provider`` must not be called, if any."""
@@ -23,8 +37,34 @@ class RedisCooldowns:
     async def hold(self, provider: str, until: float) -> None:
         """Keep the later of the stored and the new cool-down."""
         remaining_ms = int((until - time.time()) * 1000)
-        if remaining_ms <= 0:
-            return
-        current = await self.until(provider)
-        if current is None or until > current:
-            await self._client.set(self._prefix + provider, repr(until), px=remaining_ms)
+        if remaining_ms > 0:
+            await self._hold_later(keys=[self._prefix + provider], args=[repr(until), remaining_ms])
+
+
+class SharedCooldowns:
+    """Cool-downs kept in this process AND in Redis; the later of the two holds.
+
+    A ban seen while Redis was out is still honoured after it returns, and a Redis outage
+    never lifts a cool-down this process knows about.
+    """
+
+    def __init__(self, shared: RedisCooldowns, local: MemoryCooldowns, guard: SharedBackendGuard) -> None:
+        self._shared = shared
+        self._local = local
+        self._guard = guard
+
+    async def until(self, provider: str) -> float | None:
+        """The later of the local and the shared cool-down."""
+        local = await self._local.until(provider)
+        shared = await self._guard.run(lambda: self._shared.until(provider), _none)
+        known = [value for value in (local, shared) if value is not None]
+        return max(known) if known else None
+
+    async def hold(self, provider: str, until: float) -> None:
+        """Record locally, then share (when Redis answers)."""
+        await self._local.hold(provider, until)
+        await self._guard.run(lambda: self._shared.hold(provider, until), _none)
+
+
+async def _none() -> None:
+    return None

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 import grpc
 
-from domain.errors import AllProvidersFailed, InvalidInput, InvalidInterval, InvalidSymbol, RateLimited
+from domain.errors import (
+    AllProvidersFailed,
+    FeatureDisabled,
+    InvalidInput,
+    InvalidInterval,
+    InvalidSymbol,
+    RateLimited,
+)
 
 DEFAULT_RETRY_AFTER = 30
 INTERNAL_MESSAGE = "internal error; see the service logs with this request id"
@@ -77,6 +84,8 @@ def failure_for(error: BaseException) -> RpcFailure | None:
         )
     if isinstance(error, AllProvidersFailed):
         return _providers_failed(error)
+    if isinstance(error, FeatureDisabled):
+        return RpcFailure(grpc.StatusCode.UNIMPLEMENTED, str(error), (("error-code", "NOT_FOUND"),))
     return None
 
 

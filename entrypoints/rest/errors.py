@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from domain.errors import AllProvidersFailed, InvalidInterval, InvalidParameter, InvalidSymbol
+from domain.errors import AllProvidersFailed, FeatureDisabled, InvalidInterval, InvalidParameter, InvalidSymbol
 
 DEFAULT_RETRY_AFTER = 30
 
@@ -69,6 +69,8 @@ def response_for(error: BaseException) -> web.Response | None:
         retry = math.ceil(error.retry_after) if error.retry_after else DEFAULT_RETRY_AFTER
         return envelope(503, "PROVIDER_ERROR", "no provider could answer and nothing is cached",
                         error.failures, retry)  # fmt: skip
+    if isinstance(error, FeatureDisabled):
+        return envelope(404, "NOT_FOUND", str(error))
     if isinstance(error, ApiError):
         return envelope(error.status, error.code, error.message, error.details)
     if isinstance(error, web.HTTPException) and error.status >= 400:

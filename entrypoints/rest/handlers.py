@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 
 from aiohttp import web
 
@@ -13,14 +14,16 @@ from entrypoints.rest.errors import ApiError
 from entrypoints.rest.keys import SETTINGS, USE_CASES
 
 
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
+
+
 def _int_param(request: web.Request, name: str, default: int) -> int:
     raw = request.query.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidParameter(f"{name} must be a whole number, got {raw!r}", field=name) from None
+    if not _WHOLE_NUMBER.fullmatch(raw):  # int() would take "+5", "1_000" and other digits
+        raise InvalidParameter(f"{name} must be a whole number, got {raw!r}", field=name)
+    return int(raw)
 
 
 async def ohlcv(request: web.Request) -> web.Response:

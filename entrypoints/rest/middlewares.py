@@ -19,12 +19,17 @@ from entrypoints.rest.routes import LIMITED_GROUPS
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _EXPOSED = "X-Request-ID, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining"
+INTERNAL_MESSAGE = "internal error; see the service logs with this request id"
 access_log = structlog.get_logger("access")
 error_log = structlog.get_logger("errors")
 
 
 def request_context_middleware() -> web.Middleware:
-    """Echo a sane ``X-Request-ID`` or make one, bind it to logs, and log the access."""
+    """Echo a sane ``X-Request-ID`` or make one, bind it to logs, and log the access.
+
+    Outermost, so it is also the last safety net: whatever escapes the inner middlewares
+    still leaves in the error envelope, and every request is logged.
+    """
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -33,17 +38,30 @@ def request_context_middleware() -> web.Middleware:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
-        response = await handler(request)
-        response.headers["X-Request-ID"] = request_id
-        access_log.info(
-            "request",
-            method=request.method,
-            path=request.path,
-            status=response.status,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            client=request.remote,
-        )
-        return response
+        status = 500
+        try:
+            try:
+                response = await handler(request)
+            except Exception as error:  # noqa: BLE001 - the edge of the edge
+                known = response_for(error)
+                if known is None:
+                    if isinstance(error, web.HTTPException):
+                        raise
+                    error_log.exception("unhandled error", path=request.path)
+                    known = envelope(500, "INTERNAL_ERROR", INTERNAL_MESSAGE)
+                response = known
+            response.headers["X-Request-ID"] = request_id
+            status = response.status
+            return response
+        finally:
+            access_log.info(
+                "request",
+                method=request.method,
+                path=request.path,
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                client=request.remote,
+            )
 
     return middleware
 
@@ -62,7 +80,7 @@ def error_middleware() -> web.Middleware:
             if isinstance(error, web.HTTPException):
                 raise  # 2xx/3xx "exceptions" are responses
             error_log.exception("unhandled error", path=request.path)
-            return envelope(500, "INTERNAL_ERROR", "internal error; see the service logs with this request id")
+            return envelope(500, "INTERNAL_ERROR", INTERNAL_MESSAGE)
 
     return middleware
 
@@ -90,8 +108,8 @@ def cors_middleware(origins: Sequence[str]) -> web.Middleware:
         if permitted:
             response.headers["Access-Control-Allow-Origin"] = "*" if allow_all else origin  # type: ignore[assignment]
             response.headers["Access-Control-Expose-Headers"] = _EXPOSED
-            if not allow_all:
-                response.headers["Vary"] = "Origin"
+        if not allow_all:  # the answer depends on Origin, allowed or not: shared caches must know
+            response.headers["Vary"] = "Origin"
         return response
 
     return middleware

@@ -11,11 +11,21 @@ from domain.interval import Interval
 from domain.ports import OhlcvProvider
 from domain.symbol import Symbol
 from tests.contract.conftest import Subject
+from tests.simulator import UpstreamSimulator
 
 
 def test_it_is_an_ohlcv_provider(ohlcv_subject: Subject) -> None:
     assert isinstance(ohlcv_subject.impl, OhlcvProvider)
     assert ohlcv_subject.impl.name == ohlcv_subject.name
+
+
+@pytest.mark.parametrize("interval", ["1m", "1h", "1d", "1w"])
+def test_a_listed_market_is_supported_without_a_call(
+    ohlcv_subject: Subject, sim: UpstreamSimulator, interval: str
+) -> None:
+    for symbol in (Symbol("BTC", "USDT"), Symbol("ETH", "USDT"), Symbol("MATIC", "USDT")):
+        assert ohlcv_subject.impl.supports(symbol, Interval(interval)) is True
+    assert sum(sim.call_counts().values()) == 0  # a pure check: no I/O
 
 
 @pytest.mark.parametrize("limit", [1, 100, 1000])

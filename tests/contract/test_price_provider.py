@@ -9,6 +9,7 @@ import pytest
 from domain.errors import ProviderError
 from domain.ports import PriceProvider
 from tests.contract.conftest import Subject
+from tests.simulator import UpstreamSimulator
 
 #: Assets every subject lists (the fake's table included).
 LISTED = ["BTC", "ETH", "SOL", "BNB", "MATIC", "AVAX"]
@@ -18,6 +19,11 @@ def test_it_is_a_price_provider(price_subject: Subject) -> None:
     assert isinstance(price_subject.impl, PriceProvider)
     assert price_subject.impl.name == price_subject.name
     assert price_subject.impl.enabled is True
+
+
+def test_every_listed_base_is_listed_without_a_call(price_subject: Subject, sim: UpstreamSimulator) -> None:
+    assert all(price_subject.impl.lists(base) is True for base in LISTED)
+    assert sum(sim.call_counts().values()) == 0  # a pure check: no I/O
 
 
 @pytest.mark.parametrize("bases", [LISTED, ["BTC"], ["ETH", "MATIC"]], ids=["many", "one", "two"])

@@ -37,7 +37,8 @@ def upstream_calls(simulator: UpstreamSimulator, providers: tuple[str, ...]) -> 
     [
         (pb.GetOhlcvRequest(symbol="DOGE", interval="1h"), "symbol", "INVALID_SYMBOL"),
         (pb.GetOhlcvRequest(symbol="BTC/EUR"), "symbol", "INVALID_SYMBOL"),
-        (pb.GetOhlcvRequest(symbol=""), "symbol", "INVALID_SYMBOL"),
+        (pb.GetOhlcvRequest(symbol=""), "symbol", "INVALID_PARAMETER"),  # missing, not malformed
+        (pb.GetOhlcvRequest(symbol="  "), "symbol", "INVALID_PARAMETER"),
         (pb.GetOhlcvRequest(symbol="BTC", interval="7m"), "interval", "INVALID_INTERVAL"),
         (pb.GetOhlcvRequest(symbol="BTC", limit=0), "limit", "INVALID_PARAMETER"),
         (pb.GetOhlcvRequest(symbol="BTC", limit=1001), "limit", "INVALID_PARAMETER"),
@@ -67,6 +68,48 @@ async def test_bad_price_symbols_are_invalid_argument_without_upstream_call(
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "symbol" in caught.value.details()
     assert upstream_calls(simulator, PRICE_PROVIDERS) == 0
+
+
+async def test_a_quote_no_configured_ohlcv_provider_serves_is_invalid_without_upstream_call(
+    make_grpc: MakeGrpc, simulator: UpstreamSimulator
+) -> None:
+    service = await make_grpc(ohlcv_providers="binance")  # Binance lists no USD markets
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await service.stub.GetOhlcv(pb.GetOhlcvRequest(symbol="BTCUSD"))
+
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert trailers(caught.value)["error-code"] == "INVALID_SYMBOL"
+    assert trailers(caught.value)["error-field"] == "symbol"
+    assert upstream_calls(simulator, OHLCV_PROVIDERS) == 0
+
+
+async def test_a_market_no_provider_lists_is_invalid_and_not_asked_about_again(
+    make_grpc: MakeGrpc, simulator: UpstreamSimulator
+) -> None:
+    service = await make_grpc(supported_symbols="BTC,XMR")  # XMR: configured, listed nowhere
+    for interval in ("1h", "4h"):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await service.stub.GetOhlcv(pb.GetOhlcvRequest(symbol="XMR", interval=interval))
+        # Every provider refused the market itself: retrying cannot help, so no 503.
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert trailers(caught.value)["error-code"] == "INVALID_SYMBOL"
+        if interval == "1h":
+            assert simulator.calls("binance") == 1 and simulator.calls("kraken") == 1
+            simulator.reset_calls()
+    assert upstream_calls(simulator, OHLCV_PROVIDERS) == 0  # both remember it is unlisted
+
+
+async def test_sentiment_switched_off_is_unimplemented_not_found(
+    make_grpc: MakeGrpc, simulator: UpstreamSimulator
+) -> None:
+    service = await make_grpc(enable_sentiment=False)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await service.stub.GetSentiment(pb.GetSentimentRequest())
+
+    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert "ENABLE_SENTIMENT" in caught.value.details()
+    assert trailers(caught.value)["error-code"] == "NOT_FOUND"
+    assert simulator.calls("alternative_me") == 0
 
 
 async def test_over_the_limit_is_resource_exhausted_with_retry_after(make_grpc: MakeGrpc) -> None:

@@ -65,6 +65,48 @@ async def test_not_serving_once_no_data_can_be_served(
     assert await check(service, "") == NOT_SERVING
 
 
+async def test_sentiment_switched_off_cannot_keep_the_service_serving(
+    make_grpc: MakeGrpc, simulator: UpstreamSimulator
+) -> None:
+    # With ENABLE_SENTIMENT=false its provider is never called, so it never looks offline; it
+    # must not count as a capability that can still be served.
+    service = await make_grpc(health_every=0.05, enable_sentiment=False)
+    for name in simulator.providers:
+        simulator.set_fault(name, "http_500")
+    for _ in range(3):
+        for rpc, request in (
+            (service.stub.GetOhlcv, pb.GetOhlcvRequest(symbol="BTC")),
+            (service.stub.GetPrices, pb.GetPricesRequest(symbols=["BTC"])),
+            (service.stub.GetMarketOverview, pb.GetMarketOverviewRequest()),
+        ):
+            try:
+                await rpc(request)
+            except grpc.aio.AioRpcError as error:
+                assert error.code() == grpc.StatusCode.UNAVAILABLE
+
+    report = await service.stub.GetHealth(pb.GetHealthRequest())
+    assert {p.name: p.status for p in report.providers}["alternative_me"] == "online"
+    assert report.status == "unhealthy"
+    async with asyncio.timeout(10):
+        while await check(service, "cryptodata.v1.MarketData") != NOT_SERVING:
+            await asyncio.sleep(0.05)
+    assert simulator.calls("alternative_me") == 0
+
+
+async def test_cached_data_keeps_the_service_serving_when_every_provider_is_down(
+    make_grpc: MakeGrpc, simulator: UpstreamSimulator
+) -> None:
+    service = await make_grpc(health_every=0.05)
+    await service.stub.GetOhlcv(pb.GetOhlcvRequest(symbol="ETH"))  # one entry cached
+    await _break_everything(service, simulator)  # asks for BTC: every provider fails
+    await asyncio.sleep(0.2)  # a few health refreshes
+
+    report = await service.stub.GetHealth(pb.GetHealthRequest())
+    assert {p.status for p in report.providers} == {"offline"}
+    assert report.status == "degraded"  # the cached candles can still be served
+    assert await check(service, "cryptodata.v1.MarketData") == SERVING
+
+
 async def test_not_serving_during_shutdown(grpc_service: GrpcService) -> None:
     await grpc_service.server.health.stop()
 

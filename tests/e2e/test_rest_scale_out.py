@@ -46,11 +46,13 @@ async def test_a_circuit_opened_by_one_replica_is_open_for_the_other(
 ) -> None:
     first, second = await replicas(make_service, redis_server, circuit_breaker_threshold=2)
     simulator.set_fault("binance", "http_500")
-    for limit in (1, 2):
-        body = await (await first.get(f"/api/ohlcv?symbol=SOL&limit={limit}")).json()
+    # Requests that differ only in limit share one cache entry: vary the interval instead.
+    for interval in ("1h", "4h"):
+        body = await (await first.get(f"/api/ohlcv?symbol=SOL&interval={interval}&limit=3")).json()
         assert body["source"] == "kraken"
+    assert simulator.calls("binance", KLINES) == 2
     simulator.reset_calls()
-    body = await (await second.get("/api/ohlcv?symbol=SOL&limit=3")).json()
+    body = await (await second.get("/api/ohlcv?symbol=SOL&interval=15m&limit=3")).json()
     assert body["source"] == "kraken"
     assert simulator.calls("binance") == 0
     health = await (await second.get("/api/health")).json()
@@ -90,3 +92,26 @@ async def test_redis_killed_mid_run_costs_no_request_and_sharing_resumes(
     assert sum(simulator.call_counts().values()) == 0  # the other replica's fill was shared again
     health = await (await first.get("/api/health")).json()
     assert health["cache"]["state"] == "ok"
+
+
+async def test_requests_that_differ_only_in_limit_share_one_upstream_call_across_replicas(
+    make_service: Any, redis_server: Any, simulator: UpstreamSimulator
+) -> None:
+    first, second = await replicas(make_service, redis_server)
+    five = await (await first.get("/api/ohlcv?symbol=BTC&interval=1h&limit=5")).json()
+    two = await (await second.get("/api/ohlcv?symbol=BTC&interval=1h&limit=2")).json()
+    assert simulator.calls("binance", KLINES) == 1
+    assert [request.query["limit"] for request in simulator.requests] == ["1000"]
+    assert two["data"] == five["data"][-2:]  # the newest two of the one shared entry
+
+
+async def test_one_price_board_serves_every_symbol_list_across_replicas(
+    make_service: Any, redis_server: Any, simulator: UpstreamSimulator
+) -> None:
+    first, second = await replicas(make_service, redis_server)
+    assert (await first.get("/api/prices?symbols=BTC")).status == 200
+    calls = simulator.call_counts()
+    for client, symbols in ((second, "ETH,SOL"), (first, "XRP"), (second, "")):
+        response = await client.get(f"/api/prices?symbols={symbols}")
+        assert response.status == 200, await response.text()
+    assert simulator.call_counts() == calls  # one call per price provider, for everyone

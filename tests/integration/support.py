@@ -7,13 +7,16 @@ answers, fetched and parsed independently of the adapters.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
 
+from adapters.providers.upstream import UpstreamClient, UpstreamResponse
 from tests.simulator import RecordedRequest, UpstreamSimulator
 
 #: Friday 2024-05-24 05:20:34.5 UTC: the simulator's clock, so raw and adapter reads agree.
@@ -100,3 +103,23 @@ def requests_to(sim: UpstreamSimulator, provider: str, path: str | None = None) 
     return [
         r for r in sim.requests if r.provider == provider and (wanted is None or r.path.rstrip("/") == wanted)
     ]
+
+
+class CannedClient:
+    """Stands in for an adapter's UpstreamClient: answers every GET with one canned JSON body,
+    for payloads the simulator never serves (zeros, odd error codes). Records what was asked."""
+
+    def __init__(self, provider: str, body: Any, status: int = 200) -> None:
+        self.provider = provider
+        self._body = json.dumps(body).encode()
+        self._status = status
+        self.requests: list[tuple[str, dict[str, str]]] = []
+
+    async def get(self, path: str, params: Mapping[str, str] | None = None) -> UpstreamResponse:
+        self.requests.append((path, dict(params or {})))
+        return UpstreamResponse(self._status, CIMultiDictProxy(CIMultiDict()), self._body)
+
+
+def canned(provider: str, body: Any, status: int = 200) -> UpstreamClient:
+    """A :class:`CannedClient`, typed as the client the adapters take."""
+    return cast(UpstreamClient, CannedClient(provider, body, status))

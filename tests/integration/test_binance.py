@@ -7,15 +7,20 @@ import itertools
 import json
 import math
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 import pytest
 
+from adapters.providers import binance as binance_module
 from adapters.providers.binance import BinanceAdapter
-from adapters.providers.upstream import UpstreamClient
+from adapters.providers.upstream import BLOCKED_PAUSE, UpstreamClient
+from adapters.resilience.memory_cooldowns import MemoryCooldowns
+from application.provider_calls import ProviderCalls
 from domain.errors import (
     BadPayload,
+    CircuitOpen,
     ProviderError,
     ProviderUnavailable,
     UpstreamBlocked,
@@ -24,11 +29,13 @@ from domain.errors import (
 )
 from domain.interval import Interval
 from domain.symbol import Symbol
+from tests.fakes import FakeClock
 from tests.integration.conftest import ClientFactory
 from tests.integration.support import (
     INTERVAL_MS,
     NOW,
     WEEK_MS,
+    canned,
     exact,
     fetch_raw,
     is_monday_midnight,
@@ -161,6 +168,69 @@ async def test_an_invalid_symbol_is_rejected(sim: UpstreamSimulator, binance: Bi
     assert "-1121" in caught.value.reason or "Invalid symbol" in caught.value.reason
 
 
+async def test_only_usdt_and_usdc_markets_are_supported(
+    sim: UpstreamSimulator, binance: BinanceAdapter
+) -> None:
+    assert binance.supports(Symbol("BTC", "USDT"), Interval("1h")) is True
+    assert binance.supports(Symbol("BTC", "USDC"), Interval("1w")) is True
+    assert binance.supports(Symbol("BTC", "USD"), Interval("1h")) is False
+    assert binance.lists("BTC") is True
+    assert sim.calls("binance") == 0  # answered without asking Binance
+
+
+async def test_a_market_found_unlisted_is_not_offered_again_for_an_hour(
+    sim: UpstreamSimulator, binance: BinanceAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    xmr = Symbol("XMR", "USDT")
+    assert binance.supports(xmr, Interval("1h")) is True  # not known yet: worth one call
+    with pytest.raises(UpstreamRejected):
+        await binance.fetch_ohlcv(xmr, Interval("1h"), 10)
+    assert binance.supports(xmr, Interval("1h")) is False
+    assert binance.supports(xmr, Interval("1d")) is False  # the market, whatever the interval
+    assert binance.lists("XMR") is False  # nor is it put in ticker batches
+    assert binance.supports(BTC, Interval("1h")) is True and binance.lists("BTC") is True
+    assert sim.calls("binance") == 1
+
+    an_hour_later = time.time() + 3601
+    monkeypatch.setattr(binance_module, "time", SimpleNamespace(time=lambda: an_hour_later))
+    assert binance.supports(xmr, Interval("1h")) is True  # listings change: ask again
+
+
+async def test_an_invalid_interval_is_rejected_without_forgetting_the_market(
+    binance: BinanceAdapter,
+) -> None:
+    with pytest.raises(UpstreamRejected) as caught:
+        await binance.fetch_ohlcv(BTC, Interval("7m"), 10)  # -1120 Invalid interval.
+    assert "-1120" in caught.value.reason
+    assert binance.supports(BTC, Interval("1h")) is True
+
+
+@pytest.mark.parametrize(
+    ("symbol", "limit", "code"),
+    [(Symbol("BTC", "USDT"), 1001, "-1130"), (Symbol("btc", "USDT"), 10, "-1100")],
+    ids=["bad-limit", "illegal-characters"],
+)
+async def test_any_other_400_is_our_fault_not_the_markets(
+    binance: BinanceAdapter, symbol: Symbol, limit: int, code: str
+) -> None:
+    # Binance calls it a bad request, but the market exists: we ask wrongly (a bug or a
+    # misconfigured base URL), which counts for the circuit, unlike -1121 / -1120.
+    with pytest.raises(BadPayload) as caught:
+        await binance.fetch_ohlcv(symbol, Interval("1h"), limit)
+    assert not isinstance(caught.value, UpstreamRejected)
+    assert code in caught.value.reason
+
+
+async def test_a_400_with_an_unknown_code_in_a_canned_answer_is_a_bad_payload() -> None:
+    refusal = {"code": -1104, "msg": "Not all sent parameters were read."}
+    adapter = BinanceAdapter(canned("binance", refusal, 400))
+    for fetch in (adapter.fetch_ohlcv(BTC, Interval("1h"), 10), adapter.fetch_quotes(["BTC", "ETH"])):
+        with pytest.raises(BadPayload) as caught:
+            await fetch
+        assert "-1104" in caught.value.reason
+    assert adapter.supports(BTC, Interval("1h")) is True and adapter.lists("ETH") is True
+
+
 # -- tickers ---------------------------------------------------------------------------
 
 
@@ -261,6 +331,25 @@ async def test_the_geo_block_points_at_the_vision_host(
     assert "data-api.binance.vision" in str(caught.value)
 
 
+async def test_the_geo_block_pauses_binance_for_an_hour(
+    sim: UpstreamSimulator, binance: BinanceAdapter
+) -> None:
+    # A 451 does not lift by itself (behaviour 6: 451 carries BLOCKED_PAUSE): no call for an
+    # hour, whatever the circuit says, then one to see.
+    clock = FakeClock(1_800_000_000.0)
+    calls = ProviderCalls(clock, 5.0, cooldowns=MemoryCooldowns())
+    sim.set_fault("binance", "geo_451", times=1)
+    with pytest.raises(UpstreamBlocked) as caught:
+        await calls.run("binance", lambda: binance.fetch_ohlcv(BTC, Interval("1h"), 10))
+    assert "data-api.binance.vision" in caught.value.reason
+    assert caught.value.retry_after == BLOCKED_PAUSE
+
+    clock.advance(BLOCKED_PAUSE - 1)
+    with pytest.raises(CircuitOpen):
+        await calls.run("binance", lambda: binance.fetch_ohlcv(BTC, Interval("1h"), 10))
+    assert sim.calls("binance") == 1
+
+
 async def test_a_429_for_spent_weight_carries_binances_retry_after() -> None:
     # Not an injected fault: the simulator's own weight limit (klines cost 2 each).
     async with (
@@ -355,6 +444,49 @@ async def test_an_unlisted_market_is_found_once_then_left_out_of_batches(
     assert sim.calls("binance", "/api/v3/ticker/24hr") == 1  # one batch, without XMRUSDT
     asked = json.loads(sim.requests[-1].query["symbols"])
     assert "XMRUSDT" not in asked and set(asked) == {"BTCUSDT", "ETHUSDT", "SOLUSDT"}
+    # Known unlisted for klines too, so GetPrices and GetOhlcv skip it without a call.
+    assert binance.lists("XMR") is False and binance.lists("BTC") is True
+    assert binance.supports(Symbol("XMR", "USDT"), Interval("1h")) is False
+
+
+# -- zeros -----------------------------------------------------------------------------
+
+
+def ticker(symbol: str, last: str, volume: str = "1000.5") -> dict[str, Any]:
+    return {"symbol": symbol, "lastPrice": last, "priceChangePercent": "-1.250", "quoteVolume": volume,
+            "closeTime": int(NOW * 1000)}  # fmt: skip
+
+
+async def test_a_zero_last_price_is_no_quote_but_a_zero_volume_is_a_volume() -> None:
+    tickers = [ticker("BTCUSDT", "0.00000000"), ticker("ETHUSDT", "3500.10", volume="0.00000000")]
+    adapter = BinanceAdapter(canned("binance", tickers))
+    quotes = await adapter.fetch_quotes(["BTC", "ETH"])
+    assert set(quotes) == {"ETH"}
+    assert quotes["ETH"].price_usd == 3500.10 and quotes["ETH"].volume_24h == 0.0
+
+
+async def test_only_zero_prices_is_a_bad_payload() -> None:
+    adapter = BinanceAdapter(canned("binance", [ticker("BTCUSDT", "0.00000000")]))
+    with pytest.raises(BadPayload):
+        await adapter.fetch_quotes(["BTC"])
+
+
+def kline(open_ms: int, price: str, volume: str = "12.5") -> list[Any]:
+    return [open_ms, price, price, price, price, volume, open_ms + 59_999, "0", 0, "0", "0", "0"]
+
+
+async def test_a_zero_kline_price_is_a_bad_payload() -> None:
+    start = int(NOW) // 60 * 60_000 - 120_000
+    adapter = BinanceAdapter(canned("binance", [kline(start, "1.5"), kline(start + 60_000, "0.00000000")]))
+    with pytest.raises(BadPayload):
+        await adapter.fetch_ohlcv(BTC, Interval("1m"), 2)
+
+
+async def test_a_zero_kline_volume_is_kept() -> None:
+    start = int(NOW) // 60 * 60_000 - 120_000
+    adapter = BinanceAdapter(canned("binance", [kline(start, "1.5", "0"), kline(start + 60_000, "1.6")]))
+    series = await adapter.fetch_ohlcv(BTC, Interval("1m"), 2)
+    assert [c.volume for c in series.candles] == [0.0, 12.5]
 
 
 async def test_only_unlisted_markets_give_an_empty_answer_not_a_failure(binance: BinanceAdapter) -> None:

@@ -10,9 +10,12 @@ import aiohttp
 import pytest
 
 from adapters.providers.coincap import CoinCapAdapter
-from adapters.providers.upstream import UpstreamClient
+from adapters.providers.upstream import BLOCKED_PAUSE, UpstreamClient
+from adapters.resilience.memory_cooldowns import MemoryCooldowns
+from application.provider_calls import ProviderCalls
 from domain.errors import (
     BadPayload,
+    CircuitOpen,
     ProviderDisabled,
     ProviderError,
     ProviderUnavailable,
@@ -21,7 +24,8 @@ from domain.errors import (
 )
 from entrypoints.container import build_container, stop
 from tests.conftest import settings_for
-from tests.integration.support import NOW, exact, fetch_raw, requests_to
+from tests.fakes import FakeClock
+from tests.integration.support import NOW, canned, exact, fetch_raw, requests_to
 from tests.simulator import UpstreamSimulator
 
 KEY = "cc-test-key"
@@ -112,6 +116,28 @@ async def test_a_401_is_blocked(
     assert keyed_sim.calls("coincap") == 1
 
 
+async def test_a_refused_key_holds_coincap_off_for_an_hour(
+    keyed_sim: UpstreamSimulator, session: aiohttp.ClientSession
+) -> None:
+    # A wrong key does not fix itself: no call for BLOCKED_PAUSE, then one to see.
+    adapter = coincap_on(keyed_sim, session, KEY, send="wrong-key")
+    clock = FakeClock(1_800_000_000.0)
+    calls = ProviderCalls(clock, 5.0, cooldowns=MemoryCooldowns())
+    with pytest.raises(UpstreamBlocked) as caught:
+        await calls.run("coincap", lambda: adapter.fetch_quotes(["BTC"]))
+    assert caught.value.retry_after == BLOCKED_PAUSE == 3600.0
+
+    clock.advance(BLOCKED_PAUSE - 1)
+    with pytest.raises(CircuitOpen):
+        await calls.run("coincap", lambda: adapter.fetch_quotes(["BTC"]))
+    assert keyed_sim.calls("coincap") == 1
+
+    clock.advance(1)
+    with pytest.raises(UpstreamBlocked):
+        await calls.run("coincap", lambda: adapter.fetch_quotes(["BTC"]))
+    assert keyed_sim.calls("coincap") == 2
+
+
 async def test_the_service_wiring_sends_the_bearer_key(keyed_sim: UpstreamSimulator) -> None:
     container = build_container(settings_for(keyed_sim, coincap_api_key=KEY))
     try:
@@ -176,4 +202,28 @@ async def test_a_timeout_is_provider_unavailable(
     adapter = coincap_on(keyed_sim, impatient_session, KEY)
     keyed_sim.set_fault("coincap", "timeout")
     with pytest.raises(ProviderUnavailable):
+        await adapter.fetch_quotes(["BTC"])
+
+
+# -- zeros -----------------------------------------------------------------------------
+
+
+def asset(coin_id: str, price: str, cap: str = "1.2e12", volume: str = "3.4e10") -> dict[str, Any]:
+    return {"id": coin_id, "name": coin_id.title(), "priceUsd": price, "marketCapUsd": cap,
+            "volumeUsd24Hr": volume, "changePercent24Hr": "-0.5"}  # fmt: skip
+
+
+async def test_a_zero_price_is_no_quote_but_zero_volume_and_cap_are_figures() -> None:
+    body = {"data": [asset("bitcoin", "0"), asset("ethereum", "3500.5", cap="0", volume="0.0")],
+            "timestamp": int(NOW * 1000)}  # fmt: skip
+    adapter = CoinCapAdapter(canned("coincap", body), KEY)
+    quotes = await adapter.fetch_quotes(["BTC", "ETH"])
+    assert set(quotes) == {"ETH"}
+    assert (quotes["ETH"].price_usd, quotes["ETH"].market_cap, quotes["ETH"].volume_24h) == (3500.5, 0.0, 0.0)
+
+
+async def test_only_zero_prices_is_a_bad_payload() -> None:
+    body = {"data": [asset("bitcoin", "0")], "timestamp": int(NOW * 1000)}
+    adapter = CoinCapAdapter(canned("coincap", body), KEY)
+    with pytest.raises(BadPayload):
         await adapter.fetch_quotes(["BTC"])

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from adapters.providers.coingecko import CoinGeckoAdapter, key_header
 from adapters.providers.upstream import UpstreamClient, status_error
+from domain.breaker_policy import counts_as_failure
 from domain.errors import (
     BadPayload,
     ProviderError,
@@ -23,7 +24,7 @@ from domain.market import MarketOverview
 from entrypoints.container import build_container, stop
 from tests.conftest import settings_for
 from tests.integration.conftest import ClientFactory
-from tests.integration.support import NOW, fetch_raw, requests_to
+from tests.integration.support import NOW, canned, fetch_raw, requests_to
 from tests.simulator import UpstreamSimulator
 from tests.simulator.coingecko import COINS_BY_ID
 
@@ -305,11 +306,43 @@ async def test_a_missing_dominance_is_not_made_up(odd_global: str, session: aioh
     assert overview.btc_dominance == 52.0
 
 
-async def test_a_bad_vs_currency_style_400_is_a_rejection(
+async def test_a_bad_vs_currency_style_400_is_a_provider_fault(
     sim: UpstreamSimulator, client_for: ClientFactory
 ) -> None:
-    # CoinGecko's own 400 ({"error": ...}) is the request's fault, not the provider's.
+    # CoinGecko's own 400 ({"error": ...}) means we call it wrongly (the adapter always asks
+    # for usd): a fault of ours or of the configuration that counts for the circuit, not a
+    # market CoinGecko does not list.
     client = client_for("coingecko")
     response = await client.get(SIMPLE_PRICE, {"ids": "bitcoin", "vs_currencies": "usdt"})
     assert response.status == 400
-    assert isinstance(status_error("coingecko", response), UpstreamRejected)
+    error = status_error("coingecko", response)
+    assert isinstance(error, BadPayload) and not isinstance(error, UpstreamRejected)
+    assert counts_as_failure(error)
+
+
+# -- zeros -----------------------------------------------------------------------------
+
+
+def simple_price(usd: float, cap: float = 1.2e12, volume: float = 3.4e10) -> dict[str, Any]:
+    return {"usd": usd, "usd_market_cap": cap, "usd_24h_vol": volume, "usd_24h_change": -0.5,
+            "last_updated_at": int(NOW)}  # fmt: skip
+
+
+async def test_a_zero_price_is_no_quote_but_zero_volume_and_cap_are_figures() -> None:
+    body = {"bitcoin": simple_price(0), "ethereum": simple_price(3500.5, cap=0, volume=0)}
+    adapter = CoinGeckoAdapter(canned("coingecko", body))
+    quotes = await adapter.fetch_quotes(["BTC", "ETH"])
+    assert set(quotes) == {"ETH"}
+    assert (quotes["ETH"].price_usd, quotes["ETH"].market_cap, quotes["ETH"].volume_24h) == (3500.5, 0.0, 0.0)
+
+
+async def test_only_zero_prices_is_a_bad_payload() -> None:
+    adapter = CoinGeckoAdapter(canned("coingecko", {"bitcoin": simple_price(0)}))
+    with pytest.raises(BadPayload):
+        await adapter.fetch_quotes(["BTC"])
+
+
+def test_it_lists_exactly_the_bases_it_has_an_id_for() -> None:
+    adapter = CoinGeckoAdapter(canned("coingecko", {}))
+    assert all(adapter.lists(base) for base in IDS)
+    assert adapter.lists("XMR") is False

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 import pytest
 
+from adapters.providers import kraken as kraken_module
 from adapters.providers.kraken import KrakenAdapter
 from adapters.providers.upstream import UpstreamClient
 from domain.candle import Candle
@@ -28,6 +31,7 @@ from tests.integration.support import (
     MONDAY_JUST_OPENED,
     NOW,
     SUNDAY_LAST_SECOND,
+    canned,
     exact,
     fetch_raw,
     is_monday_midnight,
@@ -124,6 +128,63 @@ async def test_an_unknown_pair_is_rejected(kraken: KrakenAdapter) -> None:
     with pytest.raises(UpstreamRejected) as caught:
         await kraken.fetch_ohlcv(Symbol("XMR", "USDT"), Interval("1h"), 10)
     assert caught.value.provider == "kraken"
+
+
+@pytest.mark.parametrize("interval", ["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w"])
+async def test_every_interval_it_has_or_builds_is_supported(
+    sim: UpstreamSimulator, kraken: KrakenAdapter, interval: str
+) -> None:
+    assert kraken.supports(BTC, Interval(interval)) is True
+    assert kraken.supports(Symbol("ETH", "USD"), Interval(interval)) is True
+    assert sim.calls("kraken") == 0  # answered without asking Kraken
+
+
+async def test_a_pair_found_unknown_is_not_offered_again_for_an_hour(
+    sim: UpstreamSimulator, kraken: KrakenAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    xmr = Symbol("XMR", "USDT")
+    assert kraken.supports(xmr, Interval("1h")) is True  # not known yet: worth one call
+    with pytest.raises(UpstreamRejected):
+        await kraken.fetch_ohlcv(xmr, Interval("1h"), 10)
+    assert kraken.supports(xmr, Interval("1h")) is False
+    assert kraken.supports(xmr, Interval("1w")) is False  # the pair, whatever the interval
+    assert kraken.supports(Symbol("XMR", "USD"), Interval("1h")) is False  # the same XMRUSD pair
+    assert kraken.supports(BTC, Interval("1h")) is True
+    assert sim.calls("kraken") == 1
+
+    an_hour_later = time.time() + 3601
+    monkeypatch.setattr(kraken_module, "time", SimpleNamespace(time=lambda: an_hour_later))
+    assert kraken.supports(xmr, Interval("1h")) is True  # listings change: ask again
+
+
+async def test_other_refusals_do_not_mark_the_pair_unknown(
+    sim: UpstreamSimulator, kraken: KrakenAdapter
+) -> None:
+    sim.set_fault("kraken", "kraken_error", times=1, message="EGeneral:Invalid arguments")
+    with pytest.raises(UpstreamRejected):
+        await kraken.fetch_ohlcv(BTC, Interval("1h"), 10)
+    assert kraken.supports(BTC, Interval("1h")) is True
+
+
+def bar(time_s: int, price: str, volume: str = "3.5") -> list[Any]:
+    return [time_s, price, price, price, price, price, volume, 7]
+
+
+async def test_a_zero_bar_price_is_a_bad_payload() -> None:
+    start = int(NOW) // 60 * 60 - 120
+    body = {"error": [], "result": {"XXBTZUSD": [bar(start, "1.5"), bar(start + 60, "0.0")], "last": start}}
+    adapter = KrakenAdapter(canned("kraken", body))
+    with pytest.raises(BadPayload):
+        await adapter.fetch_ohlcv(BTC, Interval("1m"), 2)
+
+
+async def test_a_zero_bar_volume_is_kept() -> None:
+    start = int(NOW) // 60 * 60 - 120
+    rows = [bar(start, "1.5", "0.00000000"), bar(start + 60, "1.6")]
+    body = {"error": [], "result": {"XXBTZUSD": rows, "last": start}}
+    adapter = KrakenAdapter(canned("kraken", body))
+    series = await adapter.fetch_ohlcv(BTC, Interval("1m"), 2)
+    assert [c.volume for c in series.candles] == [0.0, 3.5]
 
 
 # -- newest bars -----------------------------------------------------------------------

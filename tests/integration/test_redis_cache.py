@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
+from adapters.cache import redis as redis_cache_module
 from adapters.cache.redis import FORMAT_VERSION, RedisCache
 from domain.candle import Candle, CandleSeries
 from domain.interval import Interval
@@ -64,9 +66,10 @@ async def test_every_cached_kind_comes_back_equal(client: Redis, clock: FakeCloc
 
 async def test_keys_live_under_a_versioned_namespace_and_redis_expires_them(client: Redis, clock: FakeClock) -> None:
     cache = RedisCache(client, clock, namespace="cde")
-    await cache.set("ohlcv:BTCUSDT:1h:100", series(), ttl=30, stale_ttl=60)
+    await cache.set("ohlcv:BTCUSDT:1h", series(), ttl=30, stale_ttl=60)
     keys = [key.decode() async for key in client.scan_iter(match="*")]
-    assert keys == [f"cde:{FORMAT_VERSION}:ohlcv:BTCUSDT:1h:100"]
+    assert keys == [f"cde:{FORMAT_VERSION}:cache:ohlcv:BTCUSDT:1h"]
+    assert cache.prefix == f"cde:{FORMAT_VERSION}:cache:"
     ttl_ms = await client.pttl(keys[0])
     assert 89_000 < ttl_ms <= 90_000  # fresh window plus the stale window, set by Redis itself
 
@@ -104,3 +107,51 @@ async def test_an_unreadable_entry_is_a_miss_not_an_error(client: Redis, clock: 
     await cache.set("k", series(), ttl=30, stale_ttl=0)
     entry = await cache.get("k")
     assert entry is not None and entry.value == series()
+
+
+async def test_clearing_the_cache_keeps_circuits_cool_downs_and_limits(client: Redis, clock: FakeClock) -> None:
+    # The other shared state lives beside the cache in the service's namespace.
+    others = [f"cde:{FORMAT_VERSION}:breaker:binance", f"cde:{FORMAT_VERSION}:cooldown:binance",
+              f"cde:{FORMAT_VERSION}:limits/ohlcv"]  # fmt: skip
+    for key in others:
+        await client.set(key, b"state")
+    cache = RedisCache(client, clock)
+    await cache.set("k", series(), ttl=30, stale_ttl=0)
+    assert (await cache.stats()).size == 1  # only cache entries are counted
+    assert await cache.clear() == 1
+    assert [await client.get(key) for key in others] == [b"state"] * len(others)
+
+
+async def test_entries_are_counted_at_most_every_10_seconds(
+    client: Redis, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Health is polled often; counting means scanning the keyspace, so the count is reused.
+    now = [1000.0]
+    monkeypatch.setattr(redis_cache_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    cache = RedisCache(client, clock)
+    await cache.set("a", series(), ttl=30, stale_ttl=0)
+    assert (await cache.stats()).size == 1
+    await cache.set("b", series(), ttl=30, stale_ttl=0)
+    now[0] += 9.9
+    assert (await cache.stats()).size == 1  # counted 9.9 s ago: not scanned again
+    now[0] += 0.1
+    assert (await cache.stats()).size == 2
+    await cache.set("c", series(), ttl=30, stale_ttl=0)
+    assert await cache.clear() == 3
+    assert (await cache.stats()).size == 0  # a clear resets the count at once
+    await cache.set("d", series(), ttl=30, stale_ttl=0)
+    now[0] += 10
+    assert (await cache.stats()).size == 1
+
+
+async def test_hits_and_misses_are_counted_on_every_lookup(
+    client: Redis, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_cache_module, "time", SimpleNamespace(monotonic=lambda: 1000.0))
+    cache = RedisCache(client, clock)
+    await cache.stats()
+    await cache.set("k", series(), ttl=30, stale_ttl=0)
+    await cache.get("k")
+    await cache.get("other")
+    stats = await cache.stats()
+    assert (stats.hits, stats.misses, stats.size) == (1, 1, 0)  # the size waits for its next count

@@ -16,9 +16,11 @@ from adapters.providers.binance import BinanceAdapter
 from adapters.providers.coincap import CoinCapAdapter
 from adapters.providers.coingecko import CoinGeckoAdapter
 from adapters.providers.kraken import KrakenAdapter
-from adapters.providers.upstream import UpstreamClient, UpstreamResponse, decode, status_error
+from adapters.providers.upstream import BLOCKED_PAUSE, UpstreamClient, UpstreamResponse, decode, status_error
 from adapters.resilience.memory_cooldowns import MemoryCooldowns
+from adapters.resilience.purgatory_breakers import PurgatoryBreakers
 from application.provider_calls import ProviderCalls
+from domain.breaker_policy import BreakerPolicy, counts_as_failure
 from domain.errors import (
     BadPayload,
     CircuitOpen,
@@ -56,9 +58,12 @@ def response(status: int, body: bytes = b"{}", headers: dict[str, str] | None = 
         (502, ProviderUnavailable),
         (503, ProviderUnavailable),
         (504, ProviderUnavailable),
-        (400, UpstreamRejected),  # the request's own fault
-        (404, UpstreamRejected),
-        (422, UpstreamRejected),
+        # Any other status means we call the provider wrongly (a bug or a misconfigured base
+        # URL): a provider fault. Only documented "no such market" answers are rejections,
+        # and the adapters recognise those themselves.
+        (400, BadPayload),
+        (404, BadPayload),
+        (422, BadPayload),
         (204, BadPayload),  # nothing a provider should answer a data request with
         (304, BadPayload),
     ],
@@ -69,13 +74,30 @@ def test_status_error_table(status: int, expected: type[ProviderError]) -> None:
     assert error.provider == "someprovider"
 
 
+@pytest.mark.parametrize("status", [400, 404, 405, 422])
+def test_an_unexpected_status_points_at_the_base_url(status: int) -> None:
+    error = status_error("coingecko", response(status))
+    assert isinstance(error, BadPayload) and not isinstance(error, UpstreamRejected)
+    assert str(status) in error.reason and "base URL" in error.reason
+    assert counts_as_failure(error)  # it counts against the provider's circuit
+
+
 @pytest.mark.parametrize("status", [429, 418])
 def test_rate_limits_carry_retry_after(status: int) -> None:
     assert status_error("binance", response(status, headers={"Retry-After": "120"})).retry_after == 120.0
     assert status_error("binance", response(status)).retry_after is None
 
 
-@pytest.mark.parametrize("status", [451, 403, 500, 400])
+@pytest.mark.parametrize("status", [451, 401])
+def test_a_block_for_good_pauses_the_provider_for_an_hour(status: int) -> None:
+    # A geo-block or a refused key does not lift by itself: ask again only after a long pause.
+    for headers in ({"Retry-After": "120"}, {}):
+        error = status_error("binance", response(status, headers=headers))
+        assert isinstance(error, UpstreamBlocked)
+        assert error.retry_after == BLOCKED_PAUSE == 3600.0
+
+
+@pytest.mark.parametrize("status", [403, 500, 400, 404])
 def test_other_errors_carry_no_retry_after(status: int) -> None:
     assert status_error("binance", response(status, headers={"Retry-After": "120"})).retry_after is None
 
@@ -231,3 +253,28 @@ def _operations(client_for: ClientFactory) -> dict[str, Callable[[], Awaitable[o
         "coincap": lambda: coincap.fetch_quotes(["BTC"]),
         "alternative_me": lambda: fng.fetch_fear_greed(1),
     }
+
+
+# -- a wrong base URL is the provider's (configuration's) fault --------------------------
+
+
+async def test_a_misconfigured_base_url_opens_the_circuit(
+    sim: UpstreamSimulator, session: aiohttp.ClientSession
+) -> None:
+    # CoinGecko's base URL without its /api/v3: every call is a 404 from the host.
+    base_url = sim.base_urls["coingecko"].removesuffix("/api/v3")
+    wrong = CoinGeckoAdapter(UpstreamClient(session, "coingecko", base_url))
+    calls = ProviderCalls(FakeClock(1_800_000_000.0), 5.0, breakers=PurgatoryBreakers(BreakerPolicy(3, 60)))
+    calls.register("coingecko")
+    for _ in range(3):
+        with pytest.raises(BadPayload) as caught:
+            await calls.run("coingecko", lambda: wrong.fetch_quotes(["BTC"]))
+        assert "404" in caught.value.reason
+    assert sim.calls("coingecko") == 3
+
+    with pytest.raises(CircuitOpen):
+        await calls.run("coingecko", lambda: wrong.fetch_quotes(["BTC"]))
+    assert sim.calls("coingecko") == 3  # no longer asked
+    health = next(h for h in await calls.health() if h.name == "coingecko")
+    assert (health.status, health.circuit) == ("offline", "open")
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.errors import AllProvidersFailed, CircuitOpen, ProviderUnavailable, UpstreamRateLimited
+from domain.errors import AllProvidersFailed, CircuitOpen, ProviderUnavailable, UpstreamRateLimited, UpstreamRejected
 from domain.fallback import FallbackAttempts, fallback_order
 
 AVAILABLE = {"binance", "kraken"}
@@ -49,9 +49,28 @@ def test_exhausted_lists_every_failure_in_the_order_tried() -> None:
         ("kraken", "too many requests"),
         ("coingecko", "circuit open"),
     ]
-    assert error.retry_after == 12.5
+    assert error.retry_after is None  # binance gave no retry time: it may recover any moment
     for name in ("binance", "kraken", "coingecko"):
         assert name in str(error)
+
+
+def test_retry_after_is_the_soonest_when_every_provider_gave_one() -> None:
+    attempts = FallbackAttempts()
+    attempts.record(UpstreamRateLimited("kraken", "too many requests", retry_after=30.0))
+    attempts.record(CircuitOpen("coingecko", "circuit open", retry_after=12.5))
+    assert attempts.exhausted().retry_after == 12.5
+
+
+def test_rejected_only_when_every_provider_refused_the_request_itself() -> None:
+    refused = FallbackAttempts()
+    refused.record(UpstreamRejected("binance", "Invalid symbol. (-1121)"))
+    refused.record(UpstreamRejected("kraken", "EQuery:Unknown asset pair"))
+    assert refused.exhausted().rejected_only is True
+    mixed = FallbackAttempts()
+    mixed.record(UpstreamRejected("binance", "Invalid symbol. (-1121)"))
+    mixed.record(ProviderUnavailable("kraken", "timeout"))
+    assert mixed.exhausted().rejected_only is False
+    assert FallbackAttempts().exhausted().rejected_only is False
 
 
 def test_retry_after_is_none_when_no_provider_gave_one() -> None:

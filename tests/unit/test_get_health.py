@@ -2,7 +2,7 @@
 
 The rules (application/get_health.py, API.md): healthy when every provider is online (or
 switched off) and every capability has a provider to serve it; unhealthy only when no
-capability can be served at all; degraded in between.
+capability can be served at all and the cache holds nothing to serve; degraded in between.
 """
 
 from __future__ import annotations
@@ -124,6 +124,39 @@ async def test_open_circuits_everywhere_are_unhealthy() -> None:
     assert report.status == "unhealthy"
     assert all(p.circuit == "open" for p in report.providers)
     assert breakers.calls == []  # health never calls a provider
+
+
+async def test_every_provider_offline_with_cached_data_is_degraded_not_unhealthy() -> None:
+    s = setup()
+    for name in PROVIDERS:
+        await fail(s, name, 3)
+    await s.infra.cache.set("ohlcv:BTCUSDT:1h", "candles", ttl=1, stale_ttl=3600)
+    s.infra.clock.advance(10)  # stale, but still servable
+    assert (await s.use_case.execute()).status == "degraded"
+
+
+async def test_once_the_cache_is_empty_again_it_is_unhealthy() -> None:
+    s = setup()
+    for name in PROVIDERS:
+        await fail(s, name, 3)
+    await s.infra.cache.set("ohlcv:BTCUSDT:1h", "candles", ttl=1, stale_ttl=0)
+    assert (await s.use_case.execute()).status == "degraded"
+    await s.infra.cache.clear()
+    assert (await s.use_case.execute()).status == "unhealthy"
+
+
+async def test_a_capability_switched_off_does_not_count_as_served() -> None:
+    # ENABLE_SENTIMENT=false: alternative_me is never called, so it never looks offline;
+    # without sentiment among the capabilities it cannot keep the service from unhealthy.
+    without_sentiment = {cap: names for cap, names in CAPABILITIES.items() if cap != "sentiment"}
+    infra = infrastructure(PROVIDERS)
+    use_case = GetHealth(infra.calls, infra.cache, infra.clock, without_sentiment, "x")
+    s = Setup(use_case, infra)
+    for name in ("binance", "kraken", "coingecko", "coincap"):
+        await fail(s, name, 3)
+    report = await use_case.execute()
+    assert next(p for p in report.providers if p.name == "alternative_me").status == "online"
+    assert report.status == "unhealthy"
 
 
 async def test_uptime_counts_from_construction() -> None:

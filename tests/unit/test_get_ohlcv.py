@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from application.get_ohlcv import GetOhlcv
+from domain.candle import MAX_CANDLES
 from domain.errors import (
     AllProvidersFailed,
     InvalidInterval,
@@ -56,14 +57,20 @@ async def test_the_first_provider_answers() -> None:
     assert series.symbol.pair == "BTCUSDT"
     assert series.interval.name == "1h"
     assert len(series.candles) == 100
-    assert s.binance.calls == [("BTCUSDT", "1h", 100)]
+    # The provider is asked for the most it gives; the request gets the newest 100 of them.
+    assert s.binance.calls == [("BTCUSDT", "1h", MAX_CANDLES)]
     assert s.kraken.calls == []
+    hour_ms = series.interval.milliseconds
+    assert series.candles[0].timestamp == 1_700_000_000_000 + (MAX_CANDLES - 100) * hour_ms
+    assert series.candles[-1].timestamp == 1_700_000_000_000 + (MAX_CANDLES - 1) * hour_ms
 
 
 async def test_interval_defaults_to_1h() -> None:
     s = setup()
-    await s.use_case.execute("ETH", None, 5)
-    assert s.binance.calls == [("ETHUSDT", "1h", 5)]
+    served = await s.use_case.execute("ETH", None, 5)
+    assert s.binance.calls == [("ETHUSDT", "1h", MAX_CANDLES)]
+    assert served.value.interval.name == "1h"
+    assert len(served.value.candles) == 5
 
 
 async def test_falls_back_to_the_next_provider_and_reports_its_source() -> None:
@@ -72,8 +79,8 @@ async def test_falls_back_to_the_next_provider_and_reports_its_source() -> None:
     served = await s.use_case.execute("BTC", "4h", 50)
     assert served.value.source == "kraken"
     assert len(served.value.candles) == 50
-    assert s.binance.calls == [("BTCUSDT", "4h", 50)]
-    assert s.kraken.calls == [("BTCUSDT", "4h", 50)]
+    assert s.binance.calls == [("BTCUSDT", "4h", MAX_CANDLES)]
+    assert s.kraken.calls == [("BTCUSDT", "4h", MAX_CANDLES)]
 
 
 async def test_a_market_the_first_provider_rejects_falls_back_too() -> None:
@@ -93,8 +100,9 @@ async def test_a_disabled_provider_is_skipped_without_a_call() -> None:
     [
         ("DOGE", "1h", 100, InvalidSymbol),
         ("BTC/EUR", "1h", 100, InvalidSymbol),
-        ("", "1h", 100, InvalidSymbol),
-        (None, "1h", 100, InvalidSymbol),
+        ("", "1h", 100, InvalidParameter),  # missing: a parameter error, not a bad symbol
+        (None, "1h", 100, InvalidParameter),
+        ("   ", "1h", 100, InvalidParameter),
         ("BTC", "2h", 100, InvalidInterval),
         ("BTC", "1M", 100, InvalidInterval),
         ("BTC", "30m", 100, InvalidInterval),
@@ -131,6 +139,15 @@ async def test_retry_after_is_the_soonest_any_provider_gave() -> None:
     assert caught.value.retry_after == 15
 
 
+async def test_no_retry_after_when_any_provider_gave_none() -> None:
+    s = setup()
+    s.binance.error = UpstreamRateLimited("binance", "HTTP 429", retry_after=60)
+    s.kraken.error = ProviderUnavailable("kraken", "timed out")  # may recover any moment
+    with pytest.raises(AllProvidersFailed) as caught:
+        await s.use_case.execute("BTC", "1h", 100)
+    assert caught.value.retry_after is None
+
+
 async def test_a_disabled_provider_is_named_when_all_fail() -> None:
     s = setup(disabled=("binance",))
     s.kraken.error = ProviderUnavailable("kraken", "HTTP 503")
@@ -149,12 +166,79 @@ async def test_a_second_identical_request_is_served_from_cache() -> None:
     assert len(s.binance.calls) == 1
 
 
-async def test_a_different_limit_is_a_different_request() -> None:
+async def test_requests_that_differ_only_in_limit_share_one_upstream_call() -> None:
+    s = setup()
+    hundred = (await s.use_case.execute("BTC", "1h", 100)).value
+    twenty = (await s.use_case.execute("BTC", "1h", 20)).value
+    every = (await s.use_case.execute("BTC", "1h", MAX_CANDLES)).value
+    assert s.binance.calls == [("BTCUSDT", "1h", MAX_CANDLES)]
+    assert len(twenty.candles) == 20
+    assert twenty.candles == hundred.candles[-20:]  # the newest 20 of the one cached series
+    assert len(every.candles) == MAX_CANDLES
+    assert every.candles[-100:] == hundred.candles
+
+
+async def test_another_interval_or_market_is_another_upstream_call() -> None:
     s = setup()
     await s.use_case.execute("BTC", "1h", 100)
-    served = await s.use_case.execute("BTC", "1h", 20)
-    assert len(served.value.candles) == 20
-    assert s.binance.calls == [("BTCUSDT", "1h", 100), ("BTCUSDT", "1h", 20)]
+    await s.use_case.execute("BTC", "4h", 100)
+    await s.use_case.execute("ETH", "1h", 100)
+    assert s.binance.calls == [
+        ("BTCUSDT", "1h", MAX_CANDLES),
+        ("BTCUSDT", "4h", MAX_CANDLES),
+        ("ETHUSDT", "1h", MAX_CANDLES),
+    ]
+
+
+async def test_a_provider_that_does_not_serve_the_market_is_skipped_without_a_call() -> None:
+    s = setup()
+    s.binance.serves = False
+    served = await s.use_case.execute("BTC", "1h", 10)
+    assert served.value.source == "kraken"
+    assert s.binance.calls == []
+    assert s.kraken.calls == [("BTCUSDT", "1h", MAX_CANDLES)]
+
+
+async def test_a_skipped_provider_is_named_when_the_others_fail() -> None:
+    s = setup()
+    s.binance.serves = False
+    s.kraken.error = ProviderUnavailable("kraken", "HTTP 503")
+    with pytest.raises(AllProvidersFailed) as caught:
+        await s.use_case.execute("BTC", "1h", 10)
+    assert set(caught.value.failures) == {"binance", "kraken"}
+    assert "BTCUSDT" in caught.value.failures["binance"]
+    assert caught.value.rejected_only is False
+    assert s.binance.calls == []
+
+
+async def test_a_market_no_configured_provider_serves_is_an_invalid_symbol_before_any_call() -> None:
+    s = setup()
+    s.binance.serves = False
+    s.kraken.serves = False
+    with pytest.raises(InvalidSymbol) as caught:
+        await s.use_case.execute("BTC", "1h", 10)
+    assert caught.value.field == "symbol"
+    assert s.binance.calls == [] and s.kraken.calls == []
+
+
+async def test_a_market_every_provider_refuses_is_an_invalid_symbol_not_a_provider_failure() -> None:
+    s = setup()
+    s.binance.error = UpstreamRejected("binance", "Invalid symbol. (-1121)")
+    s.kraken.error = UpstreamRejected("kraken", "EQuery:Unknown asset pair")
+    with pytest.raises(InvalidSymbol) as caught:
+        await s.use_case.execute("BTC", "1h", 10)
+    assert caught.value.field == "symbol"
+    assert isinstance(caught.value.__cause__, AllProvidersFailed)
+    assert len(s.binance.calls) == 1 and len(s.kraken.calls) == 1
+
+
+async def test_a_refusal_beside_a_provider_fault_stays_a_provider_failure() -> None:
+    s = setup()
+    s.binance.error = UpstreamRejected("binance", "Invalid symbol. (-1121)")
+    s.kraken.error = ProviderUnavailable("kraken", "HTTP 503")
+    with pytest.raises(AllProvidersFailed) as caught:
+        await s.use_case.execute("BTC", "1h", 10)
+    assert caught.value.rejected_only is False
 
 
 async def test_after_the_ttl_a_stale_copy_is_served_when_every_provider_fails() -> None:

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pytest
 
 from application.get_prices import GetPrices
 from domain.errors import AllProvidersFailed, InvalidSymbol, ProviderUnavailable, UpstreamRateLimited
+from domain.quote import Quote
 from domain.symbol import SymbolParser
 from tests.fakes import FakePriceProvider
 from tests.unit.world import SUPPORTED_SYMBOLS, T0, Infrastructure, infrastructure
 
 TTL = 30.0
+
+
+class ListingFakePriceProvider(FakePriceProvider):
+    """A fake that lists only the bases it has a price for, as the real adapters do."""
+
+    def lists(self, base: str) -> bool:
+        return base in self.prices
+
+    async def fetch_quotes(self, bases: Sequence[str]) -> dict[str, Quote]:
+        assert all(base in self.prices for base in bases), f"asked for unlisted bases {bases}"
+        return await super().fetch_quotes(bases)
 
 
 @dataclass
@@ -58,8 +71,8 @@ async def test_quotes_are_combined_across_providers() -> None:
     assert btc.sources == ("coingecko", "coincap", "binance")
     assert board.sources == ("coingecko", "coincap", "binance")
     assert board.missing == ()
-    for fake in s.providers:
-        assert fake.calls == [("BTC", "ETH")]
+    for fake in s.providers:  # one call each, for every supported base: the board is shared
+        assert fake.calls == [SUPPORTED_SYMBOLS]
 
 
 async def test_sources_follow_the_configured_order_and_name_only_contributors() -> None:
@@ -127,11 +140,34 @@ async def test_when_every_provider_fails_each_reason_is_listed() -> None:
     with pytest.raises(AllProvidersFailed) as caught:
         await s.use_case.execute("BTC")
     assert caught.value.failures == {"coingecko": "HTTP 429", "coincap": "HTTP 502", "binance": "timeout"}
+    assert caught.value.retry_after is None  # binance named no time: it may recover any moment
+
+
+async def test_retry_after_is_the_soonest_when_every_provider_named_one() -> None:
+    s = setup()
+    s.coingecko.error = UpstreamRateLimited("coingecko", "HTTP 429", retry_after=60)
+    s.coincap.error = ProviderUnavailable("coincap", "HTTP 502", retry_after=5)
+    s.binance.error = UpstreamRateLimited("binance", "HTTP 429", retry_after=20)
+    with pytest.raises(AllProvidersFailed) as caught:
+        await s.use_case.execute("BTC")
     assert caught.value.retry_after == 5
 
 
-async def test_providers_that_answer_but_list_none_of_the_symbols_give_no_board() -> None:
-    s = setup(coingecko={"ETH": 1.0}, coincap={}, binance={"ETH": 1.0})
+async def test_providers_that_quote_none_of_the_requested_symbols_give_no_board() -> None:
+    s = setup(coingecko={"ETH": 1.0}, coincap={"ETH": 1.0}, binance={"ETH": 1.0})
+    s.coincap.error = ProviderUnavailable("coincap", "HTTP 502")
+    with pytest.raises(AllProvidersFailed) as caught:
+        await s.use_case.execute("BTC")
+    assert set(caught.value.failures) == {"coingecko", "coincap", "binance"}
+    assert caught.value.failures["coincap"] == "HTTP 502"
+    assert "BTC" in caught.value.failures["coingecko"] and "BTC" in caught.value.failures["binance"]
+    # ETH is quoted on the same board, which serves a request for it without a new call
+    assert [q.symbol for q in (await s.use_case.execute("ETH")).value.quotes] == ["ETH"]
+    assert len(s.coingecko.calls) == 1
+
+
+async def test_providers_that_quote_nothing_at_all_give_no_board() -> None:
+    s = setup(coingecko={}, coincap={}, binance={})
     with pytest.raises(AllProvidersFailed) as caught:
         await s.use_case.execute("BTC")
     assert set(caught.value.failures) == {"coingecko", "coincap", "binance"}
@@ -154,8 +190,56 @@ async def test_without_symbols_every_supported_base_is_asked_for() -> None:
 
 async def test_duplicate_spellings_ask_for_each_base_once() -> None:
     s = setup()
-    await s.use_case.execute("btc,BTCUSDT,eth-usd")
-    assert s.coingecko.calls == [("BTC", "ETH")]
+    board = (await s.use_case.execute("btc,BTCUSDT,eth-usd")).value
+    assert [q.symbol for q in board.quotes] == ["BTC", "ETH"]
+    assert board.missing == ()
+    [asked] = s.coingecko.calls
+    assert len(asked) == len(set(asked)) and {"BTC", "ETH"} <= set(asked)
+
+
+async def test_requests_for_different_symbols_share_one_call_per_provider() -> None:
+    s = setup()
+    btc = (await s.use_case.execute("BTC")).value
+    rest = (await s.use_case.execute("SOL,ETH")).value
+    everything = (await s.use_case.execute(None)).value
+    assert all(fake.calls == [SUPPORTED_SYMBOLS] for fake in s.providers)
+    assert [q.symbol for q in btc.quotes] == ["BTC"] and btc.missing == ()
+    assert [q.symbol for q in rest.quotes] == ["ETH"] and rest.missing == ("SOL",)
+    assert [q.symbol for q in everything.quotes] == ["BTC", "ETH"]
+    assert set(everything.missing) == set(SUPPORTED_SYMBOLS) - {"BTC", "ETH"}
+
+
+async def test_each_selection_names_only_the_providers_behind_its_own_quotes() -> None:
+    s = setup(coingecko={"BTC": 100.0}, coincap={"ETH": 10.0}, binance={"BTC": 100.5, "ETH": 10.02})
+    assert (await s.use_case.execute("BTC")).value.sources == ("coingecko", "binance")
+    assert (await s.use_case.execute("ETH")).value.sources == ("coincap", "binance")
+    assert (await s.use_case.execute("ETH,BTC")).value.sources == ("coingecko", "coincap", "binance")
+    assert all(len(fake.calls) == 1 for fake in s.providers)
+
+
+async def test_the_board_records_the_providers_that_failed() -> None:
+    s = setup()
+    s.coincap.error = ProviderUnavailable("coincap", "HTTP 502")
+    board = (await s.use_case.execute("BTC")).value
+    assert board.failures == (("coincap", "HTTP 502"),)
+    assert board.sources == ("coingecko", "binance")
+
+
+async def test_each_provider_is_asked_only_for_the_bases_it_lists() -> None:
+    fakes = (
+        ListingFakePriceProvider("coingecko", {"BTC": 100.0, "ETH": 10.0}),
+        ListingFakePriceProvider("coincap", {}),  # lists nothing we support
+        ListingFakePriceProvider("binance", {"ETH": 10.01, "SOL": 150.0}),
+    )
+    infra = infrastructure([f.name for f in fakes])
+    use_case = GetPrices(SymbolParser(SUPPORTED_SYMBOLS), fakes, infra.calls, infra.read_through, TTL, 0.02)
+    board = (await use_case.execute("SOL,BTC")).value
+    assert fakes[0].calls == [("BTC", "ETH")]
+    assert fakes[1].calls == []  # skipped without a call
+    assert fakes[2].calls == [("ETH", "SOL")]
+    assert [q.symbol for q in board.quotes] == ["SOL", "BTC"]
+    assert board.sources == ("coingecko", "binance")
+    assert dict(board.failures).keys() == {"coincap"}
 
 
 async def test_a_second_request_is_served_from_cache() -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from application.get_sentiment import GetSentiment
-from domain.errors import AllProvidersFailed, ProviderUnavailable
+from domain.errors import AllProvidersFailed, FeatureDisabled, ProviderUnavailable
 from tests.fakes import FakeSentimentProvider
 from tests.unit.world import T0, Infrastructure, infrastructure
 
@@ -50,9 +50,18 @@ async def test_the_summary_covers_the_last_week() -> None:
 
 async def test_switched_off_it_fails_without_calling_the_provider() -> None:
     s = setup(enabled=False)
-    with pytest.raises(AllProvidersFailed) as caught:
+    with pytest.raises(FeatureDisabled) as caught:
         await s.use_case.execute()
-    assert set(caught.value.failures) == {"alternative_me"}
+    assert "ENABLE_SENTIMENT" in str(caught.value)
+    assert s.provider.calls == 0
+    assert await s.infra.cache.get("sentiment:fear_greed") is None  # nothing made up, nothing stored
+
+
+async def test_switched_off_it_refuses_even_with_a_cached_reading() -> None:
+    s = setup(enabled=False)
+    await s.infra.cache.set("sentiment:fear_greed", "left over", ttl=TTL, stale_ttl=0)
+    with pytest.raises(FeatureDisabled):
+        await s.use_case.execute()
     assert s.provider.calls == 0
 
 

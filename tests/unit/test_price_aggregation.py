@@ -72,11 +72,45 @@ def test_a_low_outlier_is_dropped_too() -> None:
     assert combined.price_usd == pytest.approx(100.2)
 
 
-def test_with_two_sources_both_are_kept_however_far_apart() -> None:
-    combined = combine_quotes("BTC", [quote("a", 100.0), quote("b", 150.0)])
-    assert combined.dropped == ()
+def test_with_two_sources_far_apart_the_preferred_one_is_served_and_the_other_dropped() -> None:
+    # No majority to judge by, and their average (125) would be a price that exists nowhere.
+    combined = combine_quotes("BTC", [quote("a", 100.0, volume=5.0), quote("b", 150.0, change=3.0)])
+    assert combined.price_usd == 100.0
+    assert combined.sources == ("a",)
+    assert combined.dropped == ("b",)
+    assert combined.change_24h is None  # nothing taken from the dropped source
+    assert combined.volume_24h == 5.0
+
+
+def test_with_two_sources_the_preferred_one_wins_whichever_is_higher() -> None:
+    combined = combine_quotes("BTC", [quote("b", 150.0), quote("a", 100.0)])
+    assert (combined.price_usd, combined.sources, combined.dropped) == (150.0, ("b",), ("a",))
+
+
+def test_with_two_sources_that_agree_the_price_is_their_mean() -> None:
+    combined = combine_quotes("BTC", [quote("a", 100.0), quote("b", 101.0)])
+    assert combined.price_usd == pytest.approx(100.5)
     assert combined.sources == ("a", "b")
-    assert combined.price_usd == 125.0
+    assert combined.dropped == ()
+
+
+def test_with_two_sources_exactly_2_percent_apart_both_are_kept() -> None:
+    combined = combine_quotes("BTC", [quote("a", 100.0), quote("b", 102.0)])
+    assert combined.price_usd == pytest.approx(101.0)
+    assert combined.dropped == ()
+
+
+def test_with_two_sources_the_configured_max_deviation_applies() -> None:
+    assert combine_quotes("BTC", [quote("a", 100.0), quote("b", 150.0)], 0.6).price_usd == 125.0
+    assert combine_quotes("BTC", [quote("a", 100.0), quote("b", 101.0)], 0.005).dropped == ("b",)
+
+
+def test_when_every_source_disagrees_with_the_median_the_preferred_one_is_kept() -> None:
+    quotes = [quote("a", 300.0), quote("b", 100.0), quote("c", 200.0), quote("d", 400.0)]  # median 250
+    combined = combine_quotes("BTC", quotes)
+    assert combined.price_usd == 300.0
+    assert combined.sources == ("a",)
+    assert combined.dropped == ("b", "c", "d")
 
 
 @pytest.mark.parametrize(
@@ -97,7 +131,7 @@ def test_custom_max_deviation(
     assert combined.dropped == dropped
 
 
-def test_secondary_fields_come_from_the_most_preferred_source_that_publishes_them() -> None:
+def testsecondary_fields_come_from_the_most_preferred_source_that_publishes_them() -> None:
     quotes = [
         quote("a", 100.0, change=None, volume=5.0, cap=None),
         quote("b", 100.1, change=1.0, volume=7.0, cap=9e11),
@@ -109,7 +143,7 @@ def test_secondary_fields_come_from_the_most_preferred_source_that_publishes_the
     assert combined.market_cap == 9e11
 
 
-def test_secondary_fields_never_come_from_a_dropped_source() -> None:
+def testsecondary_fields_never_come_from_a_dropped_source() -> None:
     quotes = [
         quote("a", 500.0, change=-9.9, volume=1.0, cap=1.0),  # preferred, but wrong
         quote("b", 100.0, change=None, volume=7.0, cap=None),
@@ -154,6 +188,20 @@ def test_nothing_to_combine_is_an_error() -> None:
 
 
 # properties ----------------------------------------------------------------------------------
+
+
+@PROPERTY
+@given(first=st.floats(min_value=0.0001, max_value=1e7), second=st.floats(min_value=0.0001, max_value=1e7))
+def test_two_sources_give_their_mean_or_the_preferred_price_never_anything_else(
+    first: float, second: float
+) -> None:
+    combined = combine_quotes("BTC", [quote("a", first), quote("b", second)])
+    if combined.dropped:
+        assert (combined.price_usd, combined.sources, combined.dropped) == (first, ("a",), ("b",))
+        assert abs(first - second) > 0.02 * min(first, second)
+    else:
+        assert combined.price_usd == pytest.approx((first + second) / 2)
+        assert abs(first - second) <= 0.02 * min(first, second)
 
 _PRICE = st.floats(min_value=0.0001, max_value=1e7, allow_nan=False, allow_infinity=False)
 

@@ -9,6 +9,7 @@ from domain.errors import (
     BudgetExhausted,
     CircuitOpen,
     ProviderUnavailable,
+    UpstreamBlocked,
     UpstreamRateLimited,
     UpstreamRejected,
 )
@@ -180,6 +181,79 @@ async def test_a_rate_limit_with_retry_after_starts_a_cool_down() -> None:
 
     clock.advance(20)
     assert await calls.run("binance", Operation()) == "answer"
+
+
+async def test_a_block_with_retry_after_starts_a_cool_down_too() -> None:
+    clock = FakeClock(T0)
+    cooldowns = FakeCooldowns()
+    calls = ProviderCalls(clock, request_timeout=5, cooldowns=cooldowns)
+    with pytest.raises(UpstreamBlocked):
+        await calls.run("binance", Operation(UpstreamBlocked("binance", "HTTP 451", retry_after=3600)))
+    assert cooldowns.holds == [("binance", T0 + 3600)]
+
+    clock.advance(3599)
+    refused = Operation()
+    with pytest.raises(CircuitOpen) as caught:
+        await calls.run("binance", refused)
+    assert refused.runs == 0
+    assert caught.value.retry_after == pytest.approx(1)
+
+    clock.advance(1)
+    assert await calls.run("binance", Operation()) == "answer"
+
+
+async def test_a_block_without_retry_after_starts_no_cool_down() -> None:
+    cooldowns = FakeCooldowns()
+    calls = ProviderCalls(FakeClock(T0), request_timeout=5, cooldowns=cooldowns)
+    with pytest.raises(UpstreamBlocked):
+        await calls.run("binance", Operation(UpstreamBlocked("binance", "HTTP 403")))
+    assert cooldowns.holds == []
+
+
+async def test_an_open_circuit_spends_no_budget() -> None:
+    breakers = FakeBreakers()
+    breakers.set_state("kraken", "open", retry_after=12.0)
+    budgets = FakeBudgets()
+    calls = ProviderCalls(FakeClock(T0), request_timeout=5, breakers=breakers, budgets=budgets)
+    operation = Operation()
+    with pytest.raises(CircuitOpen) as caught:
+        await calls.run("kraken", operation)
+    assert caught.value.retry_after == 12.0
+    assert budgets.taken == []
+    assert breakers.calls == [] and operation.runs == 0
+
+
+async def test_an_open_circuit_is_reported_before_a_spent_budget() -> None:
+    breakers = FakeBreakers()
+    breakers.set_state("kraken", "open", retry_after=12.0)
+    calls = ProviderCalls(FakeClock(T0), request_timeout=5, breakers=breakers,
+                          budgets=FakeBudgets(spent={"kraken"}))  # fmt: skip
+    with pytest.raises(CircuitOpen):
+        await calls.run("kraken", Operation())
+
+
+async def test_a_half_open_circuit_spends_budget_for_its_probe() -> None:
+    breakers = FakeBreakers()
+    breakers.set_state("kraken", "half_open")
+    budgets = FakeBudgets()
+    calls = ProviderCalls(FakeClock(T0), request_timeout=5, breakers=breakers, budgets=budgets)
+    assert await calls.run("kraken", Operation()) == "answer"
+    assert budgets.taken == ["kraken"]
+    assert breakers.calls == ["kraken"]
+
+
+async def test_a_cool_down_is_checked_first_and_spends_nothing() -> None:
+    clock = FakeClock(T0)
+    cooldowns = FakeCooldowns(held={"kraken": T0 + 5})
+    breakers = FakeBreakers()
+    breakers.set_state("kraken", "open", retry_after=50.0)
+    budgets = FakeBudgets()
+    calls = ProviderCalls(clock, request_timeout=5, breakers=breakers, cooldowns=cooldowns, budgets=budgets)
+    with pytest.raises(CircuitOpen) as caught:
+        await calls.run("kraken", Operation())
+    assert "cooling down" in caught.value.reason
+    assert caught.value.retry_after == pytest.approx(5)
+    assert budgets.taken == [] and breakers.calls == []
 
 
 async def test_a_rate_limit_without_retry_after_starts_no_cool_down() -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.errors import InvalidSymbol
+from domain.errors import InvalidInput, InvalidParameter, InvalidSymbol
 from domain.symbol import QUOTES, Symbol, SymbolParser
 
 SUPPORTED = ("BTC", "ETH", "SOL", "XRP", "BNB", "ADA", "DOT", "LINK", "LTC", "BCH", "MATIC", "AVAX", "XLM", "TRX")
@@ -41,9 +41,6 @@ def test_other_quote_currencies(raw: str, base: str, quote: str, pair: str) -> N
 @pytest.mark.parametrize(
     "raw",
     [
-        None,
-        "",
-        "   ",
         "DOGE",  # a real asset, but not configured
         "DOGEUSDT",
         "USDT",
@@ -69,6 +66,15 @@ def test_other_quote_currencies(raw: str, base: str, quote: str, pair: str) -> N
 def test_unknown_or_malformed_symbols_are_refused(raw: str | None) -> None:
     with pytest.raises(InvalidSymbol) as caught:
         PARSER.parse(raw)
+    assert caught.value.field == "symbol"
+
+
+@pytest.mark.parametrize("raw", [None, "", "   ", "\t\n"])
+def test_a_missing_or_blank_symbol_is_a_missing_parameter_not_a_bad_symbol(raw: str | None) -> None:
+    with pytest.raises(InvalidParameter) as caught:
+        PARSER.parse(raw)
+    assert not isinstance(caught.value, InvalidSymbol)
+    assert isinstance(caught.value, InvalidInput)  # still refused before any upstream call
     assert caught.value.field == "symbol"
 
 
@@ -166,11 +172,19 @@ _ARBITRARY = st.one_of(
 
 @PROPERTY
 @given(_ARBITRARY)
-def test_arbitrary_text_only_ever_raises_invalid_symbol(raw: str | None) -> None:
+def test_arbitrary_text_only_ever_raises_invalid_symbol_or_missing_parameter(raw: str | None) -> None:
+    blank = raw is None or not raw.strip()
     try:
         symbol = PARSER.parse(raw)
-    except InvalidSymbol:
+    except InvalidSymbol as error:
+        assert not blank
+        assert error.field == "symbol"
         return
+    except InvalidParameter as error:
+        assert blank
+        assert error.field == "symbol"
+        return
+    assert not blank
     assert symbol.base in SUPPORTED
     assert symbol.quote in QUOTES
 
