@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+from adapters.cache.lookups import LookupCounter
 from domain.ports import CacheEntry, CacheStats, Clock
 
 
@@ -22,23 +23,15 @@ class MemoryCache:
         self._clock = clock
         self._max_entries = max_entries
         self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
-        self._hits = 0
-        self._misses = 0
+        self._lookups = LookupCounter()
 
     async def get(self, key: str) -> CacheEntry | None:
         """Return the entry while fresh or within its stale window."""
-        entry = self._entries.get(key)
-        now = self._clock.now()
-        if entry is None or entry.stale_until <= now:
-            if entry is not None:
-                del self._entries[key]
-            self._misses += 1
+        entry = self._lookups.servable(self._entries.get(key), self._clock.now())
+        if entry is None:
+            self._entries.pop(key, None)  # past its stale window: gone
             return None
         self._entries.move_to_end(key)
-        if entry.fresh_until > now:
-            self._hits += 1
-        else:
-            self._misses += 1
         return entry
 
     async def set(self, key: str, value: Any, ttl: float, stale_ttl: float) -> None:
@@ -60,7 +53,7 @@ class MemoryCache:
         return CacheStats(
             backend="memory",
             size=len(self._entries),
-            hits=self._hits,
-            misses=self._misses,
+            hits=self._lookups.hits,
+            misses=self._lookups.misses,
             max_entries=self._max_entries,
         )

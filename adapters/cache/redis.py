@@ -10,6 +10,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from adapters.cache.codec import CodecError, decode, encode
+from adapters.cache.lookups import LookupCounter
 from domain.ports import CacheEntry, CacheStats, Clock
 
 # Bump when the stored format changes: old entries then live under another prefix and are
@@ -36,8 +37,7 @@ class RedisCache:
         self._client = client
         self._clock = clock
         self._prefix = f"{namespace}:{FORMAT_VERSION}:cache:"
-        self._hits = 0
-        self._misses = 0
+        self._lookups = LookupCounter()
         self._size = 0
         self._size_counted_at = float("-inf")
 
@@ -50,15 +50,7 @@ class RedisCache:
         """The entry while fresh or within its stale window."""
         blob = await self._client.get(self._prefix + key)
         entry = self._entry(blob) if blob is not None else None
-        now = self._clock.now()
-        if entry is None or entry.stale_until <= now:
-            self._misses += 1
-            return None
-        if entry.fresh_until > now:
-            self._hits += 1
-        else:
-            self._misses += 1
-        return entry
+        return self._lookups.servable(entry, self._clock.now())
 
     async def set(self, key: str, value: Any, ttl: float, stale_ttl: float) -> None:
         """Store ``value``; Redis drops it once the stale window is over."""
@@ -85,7 +77,7 @@ class RedisCache:
         if time.monotonic() - self._size_counted_at >= _SIZE_EVERY:
             self._size_counted_at = time.monotonic()
             self._size = await self._count_entries()
-        return CacheStats(backend="redis", size=self._size, hits=self._hits, misses=self._misses, max_entries=None)
+        return CacheStats(backend="redis", size=self._size, hits=self._lookups.hits, misses=self._lookups.misses, max_entries=None)
 
     async def _count_entries(self) -> int:
         counted = 0

@@ -11,7 +11,13 @@ from adapters.providers.upstream import UpstreamClient, decode, status_error
 from adapters.providers.wire import Amount, Price
 from domain.candle import Candle, CandleSeries
 from domain.candle_resampling import daily_to_weekly
-from domain.errors import BadPayload, ProviderError, ProviderUnavailable, UpstreamRateLimited, UpstreamRejected
+from domain.errors import (
+    BadPayload,
+    ProviderError,
+    ProviderUnavailable,
+    UpstreamRateLimited,
+    UpstreamRejected,
+)
 from domain.interval import Interval
 from domain.symbol import Symbol
 

@@ -9,7 +9,13 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from domain.errors import AllProvidersFailed, FeatureDisabled, InvalidInterval, InvalidParameter, InvalidSymbol
+from domain.errors import (
+    AllProvidersFailed,
+    FeatureDisabled,
+    InvalidInterval,
+    InvalidParameter,
+    InvalidSymbol,
+)
 
 DEFAULT_RETRY_AFTER = 30
 

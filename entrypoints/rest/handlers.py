@@ -13,7 +13,6 @@ from entrypoints.rest import rendering
 from entrypoints.rest.errors import ApiError
 from entrypoints.rest.keys import SETTINGS, USE_CASES
 
-
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
 
 

@@ -42,7 +42,7 @@ def request_context_middleware() -> web.Middleware:
         try:
             try:
                 response = await handler(request)
-            except Exception as error:  # noqa: BLE001 - the edge of the edge
+            except Exception as error:
                 known = response_for(error)
                 if known is None:
                     if isinstance(error, web.HTTPException):
@@ -73,7 +73,7 @@ def error_middleware() -> web.Middleware:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             return await handler(request)
-        except Exception as error:  # noqa: BLE001 - the edge: everything becomes an envelope
+        except Exception as error:
             response = response_for(error)
             if response is not None:
                 return response

@@ -6,7 +6,6 @@ from aiohttp import web
 
 from entrypoints.rest import handlers
 
-
 # Endpoint groups with their own per-client limit (RATE_LIMIT_*); other routes are not limited.
 LIMITED_GROUPS = {
     "/api/ohlcv": "ohlcv",
