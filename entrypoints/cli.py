@@ -53,11 +53,15 @@ def main(argv: list[str] | None = None) -> None:
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     if args.workers > 1:
-        if 0 in (settings.port, settings.grpc_port):
+        used_ports = ([settings.port] if not args.grpc_only else []) + ([settings.grpc_port] if not args.rest_only else [])
+        if 0 in used_ports:
             parser.error("--workers needs fixed ports: with port 0 each worker would listen elsewhere")
         from entrypoints.workers import run_workers
 
-        sys.exit(run_workers(args.workers, overrides, rest=not args.grpc_only, grpc=not args.rest_only))
+        code = run_workers(
+            args.workers, overrides, rest=not args.grpc_only, grpc=not args.rest_only, grace=settings.shutdown_grace
+        )
+        sys.exit(code)
     try:
         asyncio.run(run(settings, rest=not args.grpc_only, grpc=not args.rest_only))
     except KeyboardInterrupt:  # a second Ctrl-C during the graceful shutdown

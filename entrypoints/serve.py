@@ -118,10 +118,12 @@ async def run(
     """
     stopping = stopping or asyncio.Event()
     service = Service(settings, rest=rest, grpc=grpc, reuse_port=reuse_port)
-    await service.start()
     try:
+        # Handlers first: a SIGTERM that arrives while the servers start (they accept
+        # connections before start() returns) still drains instead of killing the process.
         with _stop_on_signals(stopping):
-            if ready is not None:
+            await service.start()
+            if ready is not None and not stopping.is_set():
                 ready(service)
             await stopping.wait()
         log.info("shutting down", grace=settings.shutdown_grace)

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
     grpc_port: Annotated[int, Field(ge=0, le=65535)] = 50051
-    grpc_stream_interval: Seconds = 5
+    grpc_stream_interval: Annotated[float, Field(gt=0, le=5)] = 5  # API.md: at least every 5 s
     shutdown_grace: Annotated[float, Field(ge=0)] = 10
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     rate_limit_sentiment: PerMinute = 30
     rate_limit_market: PerMinute = 30
     trust_proxy: bool = False
+    grpc_trust_proxy: bool = False  # gRPC callers usually connect directly: never trust by default
 
     circuit_breaker_threshold: Annotated[int, Field(ge=1)] = 5
     circuit_breaker_timeout: Seconds = 60

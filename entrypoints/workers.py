@@ -12,11 +12,15 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 import structlog
 
 log = structlog.get_logger("workers")
+_KILL_MARGIN = 5.0  # seconds past SHUTDOWN_GRACE before a worker that will not stop is killed
+_PARENT_CHECK = 1.0
 
 
 def _worker(overrides: dict[str, Any], rest: bool, grpc: bool) -> None:
@@ -27,47 +31,90 @@ def _worker(overrides: dict[str, Any], rest: bool, grpc: bool) -> None:
 
     settings = load_settings(**overrides)
     configure_logging(settings.log_level, settings.log_format)
+    parent = os.getppid()
+
+    async def serve() -> None:
+        stopping = asyncio.Event()
+
+        async def stop_when_orphaned() -> None:
+            # A supervisor killed with SIGKILL cannot pass anything on; without this check the
+            # workers would keep the ports (shared through SO_REUSEPORT) with a restarted one.
+            while not stopping.is_set():
+                if os.getppid() != parent:
+                    log.error("supervisor gone, stopping")
+                    stopping.set()
+                await asyncio.sleep(_PARENT_CHECK)
+
+        watcher = asyncio.create_task(stop_when_orphaned())
+        try:
+            await run(settings, rest=rest, grpc=grpc, reuse_port=True, stopping=stopping)
+        finally:
+            watcher.cancel()
+
     try:
-        asyncio.run(run(settings, rest=rest, grpc=grpc, reuse_port=True))
+        asyncio.run(serve())
     except KeyboardInterrupt:
         sys.exit(130)
 
 
-def run_workers(count: int, overrides: dict[str, Any], *, rest: bool, grpc: bool) -> int:
+def run_workers(count: int, overrides: dict[str, Any], *, rest: bool, grpc: bool, grace: float) -> int:
     """Start ``count`` workers and supervise them; return the exit code.
 
-    SIGTERM/SIGINT are passed on to every worker, which shuts down gracefully. If a worker
-    dies on its own, the others are stopped too and the exit code says so: an orchestrator
-    restarts the whole service rather than run it short-handed without knowing.
+    SIGTERM/SIGINT are passed on to every worker, which shuts down gracefully; one that has
+    not stopped ``grace`` seconds (plus a margin) later is killed. A worker that exits on its
+    own stops the others and makes the exit code 1: an orchestrator restarts the whole
+    service rather than run it short-handed without knowing. So does a worker that fails
+    while stopping.
     """
     context = multiprocessing.get_context("spawn")  # grpc does not survive fork
-    workers = [
+    workers: list[BaseProcess] = [
         context.Process(target=_worker, args=(overrides, rest, grpc), name=f"worker-{i}", daemon=False)
         for i in range(count)
     ]
     stopping = False
+    failed = False
+    kill_at: float | None = None
 
-    def pass_on(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
+    def signal_all(signum: int) -> None:
         for worker in workers:
-            if worker.is_alive() and worker.pid is not None:
+            if worker.pid is not None and worker.is_alive():
                 try:
                     os.kill(worker.pid, signum)
                 except ProcessLookupError:
                     pass  # it just exited
 
-    signal.signal(signal.SIGTERM, pass_on)
-    signal.signal(signal.SIGINT, pass_on)
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        signal_all(signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     for worker in workers:
         worker.start()
+    if stopping:  # a signal arrived while workers were being started: some missed it
+        signal_all(signal.SIGTERM)
     log.info("workers started", count=count, pids=[w.pid for w in workers])
-    exit_code = 0
+    reported: set[str] = set()
     while any(worker.is_alive() for worker in workers):
         for worker in workers:
-            worker.join(timeout=0.5)
-            if not worker.is_alive() and worker.exitcode not in (0, None) and not stopping:
-                log.error("worker died, stopping the others", worker=worker.name, exit_code=worker.exitcode)
-                exit_code = 1
-                pass_on(signal.SIGTERM, None)
-    return exit_code
+            worker.join(timeout=0.2)
+        for worker in workers:
+            if worker.is_alive() or worker.name in reported:
+                continue
+            reported.add(worker.name)
+            if worker.exitcode != 0:
+                failed = True
+            if not stopping:
+                log.error("worker exited on its own, stopping the others",
+                          worker=worker.name, exit_code=worker.exitcode)  # fmt: skip
+                failed = stopping = True
+                signal_all(signal.SIGTERM)
+        if stopping and kill_at is None:
+            kill_at = time.monotonic() + grace + _KILL_MARGIN
+        if kill_at is not None and time.monotonic() > kill_at:
+            log.error("workers did not stop in time, killing them")
+            signal_all(signal.SIGKILL)
+            failed = True
+            kill_at = float("inf")
+    return 1 if failed else 0

@@ -35,8 +35,9 @@ def client_of(context: Context, trust_proxy: bool) -> str:
     """Who the client is, for its limits: the peer's address without the port.
 
     The port is dropped because every new connection gets a new one, which would give a
-    client a fresh limit per connection. With TRUST_PROXY the last ``x-forwarded-for``
-    entry wins, as on REST: that is the one our proxy wrote.
+    client a fresh limit per connection. With GRPC_TRUST_PROXY the last ``x-forwarded-for``
+    entry wins, as on REST: that is the one our proxy wrote. It is a setting of its own
+    because internal gRPC callers usually connect directly and could forge the header.
     """
     if trust_proxy:
         forwarded = _metadata(context).get("x-forwarded-for", "")

@@ -68,6 +68,8 @@ def symbols_query(symbols: Sequence[str]) -> str | None:
         return None
     if any(not item.strip() for item in symbols):
         raise InvalidSymbol("symbols must not contain an empty entry", field="symbols")
+    if any("," in item for item in symbols):  # one entry is one symbol, not a hidden list
+        raise InvalidSymbol("each entry of symbols is one symbol; no commas", field="symbols")
     return ",".join(symbols)
 
 

