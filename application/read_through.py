@@ -78,18 +78,17 @@ class ReadThrough:
         if self._locks is None:
             return await self._fetch(key, ttl, fetch, entry)
         deadline = self._clock.monotonic() + self._fill_wait
-        waited = False
         while not await self._locks.try_acquire(key, self._fill_wait):
             if self._clock.monotonic() >= deadline:
                 return await self._fetch(key, ttl, fetch, entry)  # the filler is stuck: don't fail
-            waited = True
             await asyncio.sleep(self._poll_interval)
             filled = await self._fresh(key)
             if filled is not None:
                 return Served(filled.value, stale=False, fetched_at=filled.stored_at)
         try:
-            # A filler may have stored the value and released the lock just before we took it.
-            filled = await self._fresh(key) if waited else None
+            # Another replica may have stored the value and released the lock between our
+            # cache miss and taking the lock: one more read spares a second upstream call.
+            filled = await self._fresh(key)
             if filled is not None:
                 return Served(filled.value, stale=False, fetched_at=filled.stored_at)
             return await self._fetch(key, ttl, fetch, entry)

@@ -217,3 +217,35 @@ async def test_when_every_waiter_goes_away_the_fetch_still_fills_the_cache(world
     again = Fetch("unused")
     assert (await world.read_through.get("k", TTL, again)).value == "late"
     assert again.calls == 0
+
+
+class _LateFiller:
+    """FillLocks whose lock is free, but another replica filled the key just before we took it."""
+
+    def __init__(self, cache: MemoryCache) -> None:
+        self.cache = cache
+        self.released: list[str] = []
+
+    async def try_acquire(self, key: str, ttl: float) -> bool:
+        await self.cache.set(key, "filled elsewhere", ttl=30, stale_ttl=0)
+        return True
+
+    async def release(self, key: str) -> None:
+        self.released.append(key)
+
+
+async def test_a_value_filled_elsewhere_before_the_lock_was_taken_is_served_without_a_fetch() -> None:
+    clock = FakeClock()
+    cache = MemoryCache(clock)
+    locks = _LateFiller(cache)
+    read_through = ReadThrough(cache, clock, stale_ttl=60, fill_locks=locks)
+    fetches: list[int] = []
+
+    async def fetch() -> str:
+        fetches.append(1)
+        return "fetched here"
+
+    served = await read_through.get("k", 30, fetch)
+    assert served.value == "filled elsewhere"
+    assert fetches == []
+    assert locks.released == ["k"]
