@@ -16,6 +16,7 @@ from domain.errors import (
     InvalidParameter,
     InvalidSymbol,
 )
+from entrypoints.rest import schemas
 
 DEFAULT_RETRY_AFTER = 30
 
@@ -50,11 +51,8 @@ def envelope(
     headers: dict[str, str] | None = None,
 ) -> web.Response:
     """A response in the standard error envelope."""
-    body = {
-        "success": False,
-        "error": {"code": code, "message": message, "details": details, "retryAfter": retry_after},
-        "timestamp": int(time.time() * 1000),
-    }
+    error = schemas.ErrorDetail(code=code, message=message, details=details, retry_after=retry_after)  # type: ignore[arg-type]
+    body = schemas.ErrorResponse(error=error, timestamp=int(time.time() * 1000)).body()
     all_headers = dict(headers or {})
     if retry_after is not None:
         all_headers["Retry-After"] = str(retry_after)

@@ -31,62 +31,44 @@ async def ohlcv(request: web.Request) -> web.Response:
     interval = query.get("interval", query.get("timeframe"))
     limit = _int_param(request, "limit", DEFAULT_CANDLES)
     served = await request.app[USE_CASES].get_ohlcv.execute(query.get("symbol"), interval, limit)
-    series = served.value
-    return rendering.data_response(
-        served,
-        rendering.candles(series),
-        symbol=series.symbol.pair,
-        interval=series.interval.name,
-        count=len(series.candles),
-        source=series.source,
-    )
+    return rendering.data_response(rendering.ohlcv(served))
 
 
 async def prices(request: web.Request) -> web.Response:
     """GET /api/prices?symbols=BTC,ETH (none: every supported symbol)."""
     served = await request.app[USE_CASES].get_prices.execute(request.query.get("symbols"))
-    board = served.value
-    return rendering.data_response(
-        served,
-        rendering.prices(board),
-        source="+".join(board.sources),
-        count=len(board.quotes),
-        missing=list(board.missing),
-    )
+    return rendering.data_response(rendering.prices(served))
 
 
 async def sentiment(request: web.Request) -> web.Response:
     """GET /api/sentiment."""
     served = await request.app[USE_CASES].get_sentiment.execute()
-    return rendering.data_response(served, rendering.sentiment(served.value), source=served.value.source)
+    return rendering.data_response(rendering.sentiment(served))
 
 
 async def market_overview(request: web.Request) -> web.Response:
     """GET /api/market/overview."""
     served = await request.app[USE_CASES].get_market_overview.execute()
-    return rendering.data_response(served, rendering.overview(served.value), source=served.value.source)
+    return rendering.data_response(rendering.overview(served))
 
 
 async def health(request: web.Request) -> web.Response:
     """GET /api/health: 200 unless no data can be served at all (503)."""
     report = await request.app[USE_CASES].get_health.execute()
-    return rendering.json_response(rendering.health(report), 503 if report.status == "unhealthy" else 200)
+    return rendering.model_response(rendering.health(report), 503 if report.status == "unhealthy" else 200)
 
 
 async def cache_stats(request: web.Request) -> web.Response:
     """GET /api/cache/stats."""
     stats = await request.app[USE_CASES].cache_admin.stats()
-    return rendering.json_response({"success": True, **rendering.cache_stats(stats), "timestamp": rendering.now_ms()})
+    return rendering.model_response(rendering.cache_stats(stats))
 
 
 async def cache_clear(request: web.Request) -> web.Response:
     """POST /api/cache/clear with ``Authorization: Bearer $ADMIN_TOKEN``."""
     _require_admin(request)
     removed = await request.app[USE_CASES].cache_admin.clear()
-    return rendering.json_response(
-        {"success": True, "message": f"cache cleared ({removed} entries removed)", "removed": removed,
-         "timestamp": rendering.now_ms()}  # fmt: skip
-    )
+    return rendering.model_response(rendering.cache_cleared(removed))
 
 
 def _require_admin(request: web.Request) -> None:

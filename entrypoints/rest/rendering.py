@@ -1,4 +1,8 @@
-"""Turning served domain values into the JSON shapes of ../shared/API.md."""
+"""Turning served domain values into the JSON shapes of ../shared/API.md.
+
+Every body is built through the models of ``schemas``, the same ones the OpenAPI document
+is generated from.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from domain.ports import CacheStats
 from domain.provider_health import ProviderHealth
 from domain.quote import CombinedQuote, PriceBoard
 from domain.sentiment import FearGreed, Sentiment
+from entrypoints.rest import schemas
 
 
 def iso(epoch_seconds: float | None) -> str | None:
@@ -38,117 +43,157 @@ def json_response(body: dict[str, Any], status: int = 200) -> web.Response:
     return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
 
 
-def data_response(served: Served[Any], data: Any, **extra: Any) -> web.Response:
-    """The success envelope: ``data``, then any extra top-level fields, timestamp and stale."""
-    body = {"success": True, "data": data, **extra}
-    body["timestamp"] = now_ms()
-    body["stale"] = served.stale
-    if served.stale:
-        body["dataTimestamp"] = int(served.fetched_at * 1000)
+def model_response(model: schemas.ApiModel, status: int = 200) -> web.Response:
+    """A response whose body is ``model`` under its JSON names."""
+    return json_response(model.body(), status)
+
+
+def data_response(model: schemas.DataEnvelope) -> web.Response:
+    """A success envelope; ``dataTimestamp`` appears only on stale answers."""
+    body = model.body()
+    if body["dataTimestamp"] is None:
+        del body["dataTimestamp"]
     return json_response(body)
 
 
-def candles(series: CandleSeries) -> list[dict[str, Any]]:
-    """Candles as JSON objects, oldest first."""
-    return [
-        {"timestamp": c.timestamp, "open": c.open, "high": c.high, "low": c.low,
-         "close": c.close, "volume": c.volume}
-        for c in series.candles
-    ]  # fmt: skip
+def envelope_fields(served: Served[Any]) -> dict[str, Any]:
+    """The envelope fields of a served value: timestamp, stale and, when stale, its age."""
+    return {
+        "timestamp": now_ms(),
+        "stale": served.stale,
+        "data_timestamp": int(served.fetched_at * 1000) if served.stale else None,
+    }
 
 
-def quote(q: CombinedQuote) -> dict[str, Any]:
+def ohlcv(served: Served[CandleSeries]) -> schemas.OhlcvResponse:
+    """Candles oldest first, with the pair, interval and source."""
+    series = served.value
+    return schemas.OhlcvResponse(
+        data=[
+            schemas.Candle(timestamp=c.timestamp, open=c.open, high=c.high, low=c.low, close=c.close,
+                           volume=c.volume)
+            for c in series.candles
+        ],
+        symbol=series.symbol.pair,
+        interval=series.interval.name,
+        count=len(series.candles),
+        source=series.source,
+        **envelope_fields(served),
+    )  # fmt: skip
+
+
+def quote(q: CombinedQuote) -> schemas.Quote:
     """One combined quote."""
-    return {
-        "symbol": q.symbol,
-        "name": q.name,
-        "price": q.price_usd,
-        "priceUsd": q.price_usd,
-        "change24h": q.change_24h,
-        "volume24h": q.volume_24h,
-        "marketCap": q.market_cap,
-        "lastUpdate": iso(q.last_update),
-        "sources": list(q.sources),
-        "dropped": list(q.dropped),
-    }
+    return schemas.Quote(
+        symbol=q.symbol,
+        name=q.name,
+        price=q.price_usd,
+        price_usd=q.price_usd,
+        change_24h=q.change_24h,
+        volume_24h=q.volume_24h,
+        market_cap=q.market_cap,
+        last_update=iso(q.last_update),
+        sources=list(q.sources),
+        dropped=list(q.dropped),
+    )
 
 
-def prices(board: PriceBoard) -> list[dict[str, Any]]:
-    """Every quote on the board."""
-    return [quote(q) for q in board.quotes]
+def prices(served: Served[PriceBoard]) -> schemas.PricesResponse:
+    """Every quote on the board, the contributing providers and the symbols nobody priced."""
+    board = served.value
+    return schemas.PricesResponse(
+        data=[quote(q) for q in board.quotes],
+        source="+".join(board.sources),
+        count=len(board.quotes),
+        missing=list(board.missing),
+        **envelope_fields(served),
+    )
 
 
-def _reading(reading: FearGreed) -> dict[str, Any]:
-    return {
-        "value": reading.value,
-        "classification": reading.classification,
-        "timestamp": iso(reading.timestamp),
-    }
+def _reading(reading: FearGreed) -> schemas.FearGreedReading:
+    return schemas.FearGreedReading(
+        value=reading.value, classification=reading.classification, timestamp=iso(reading.timestamp)
+    )
 
 
-def sentiment(s: Sentiment) -> dict[str, Any]:
+def sentiment(served: Served[Sentiment]) -> schemas.SentimentResponse:
     """The sentiment object."""
-    return {
-        "fearGreed": _reading(s.fear_greed),
-        "overall": {
-            "sentiment": s.overall.sentiment,
-            "score": s.overall.score,
-            "confidence": s.overall.confidence,
-        },
-        "history": [_reading(r) for r in s.history],
-        "source": s.source,
-    }
+    s = served.value
+    data = schemas.SentimentData(
+        fear_greed=_reading(s.fear_greed),
+        overall=schemas.OverallSentiment(
+            sentiment=s.overall.sentiment,  # type: ignore[arg-type]
+            score=s.overall.score,
+            confidence=s.overall.confidence,
+        ),
+        history=[_reading(r) for r in s.history],
+        source=s.source,
+    )
+    return schemas.SentimentResponse(data=data, source=s.source, **envelope_fields(served))
 
 
-def overview(o: MarketOverview) -> dict[str, Any]:
+def overview(served: Served[MarketOverview]) -> schemas.MarketOverviewResponse:
     """The market overview object."""
-    return {
-        "totalMarketCap": o.total_market_cap,
-        "totalVolume24h": o.total_volume_24h,
-        "btcDominance": o.btc_dominance,
-        "ethDominance": o.eth_dominance,
-        "activeCoins": o.active_coins,
-        "markets": o.markets,
-        "marketCapChange24h": o.market_cap_change_24h,
-        "lastUpdate": iso(o.updated_at),
-    }
+    o = served.value
+    data = schemas.MarketOverviewData(
+        total_market_cap=o.total_market_cap,
+        total_volume_24h=o.total_volume_24h,
+        btc_dominance=o.btc_dominance,
+        eth_dominance=o.eth_dominance,
+        active_coins=o.active_coins,
+        markets=o.markets,
+        market_cap_change_24h=o.market_cap_change_24h,
+        last_update=iso(o.updated_at),
+    )
+    return schemas.MarketOverviewResponse(data=data, source=o.source, **envelope_fields(served))
 
 
-def cache_stats(stats: CacheStats) -> dict[str, Any]:
-    """Cache counters."""
+def _cache_fields(stats: CacheStats) -> dict[str, Any]:
     return {
         "backend": stats.backend,
         "state": stats.state,
         "size": stats.size,
         "hits": stats.hits,
         "misses": stats.misses,
-        "hitRate": stats.hit_rate,
-        "maxEntries": stats.max_entries,
+        "hit_rate": stats.hit_rate,
+        "max_entries": stats.max_entries,
     }
 
 
-def provider(p: ProviderHealth) -> dict[str, Any]:
+def cache_stats(stats: CacheStats) -> schemas.CacheStatsResponse:
+    """Cache counters, as GET /api/cache/stats answers them."""
+    return schemas.CacheStatsResponse(**_cache_fields(stats), timestamp=now_ms())
+
+
+def cache_cleared(removed: int) -> schemas.CacheClearResponse:
+    """The answer to POST /api/cache/clear."""
+    return schemas.CacheClearResponse(
+        message=f"cache cleared ({removed} entries removed)", removed=removed, timestamp=now_ms()
+    )
+
+
+def provider(p: ProviderHealth) -> schemas.ProviderStatus:
     """One provider's health."""
-    return {
-        "name": p.name,
-        "status": p.status,
-        "circuit": p.circuit,
-        "latency": p.latency_ms,
-        "lastCheck": iso(p.last_check),
-        "errorMessage": p.error_message,
-        "calls": p.calls,
-        "failures": p.failures,
-    }
+    return schemas.ProviderStatus(
+        name=p.name,
+        status=p.status,  # type: ignore[arg-type]
+        circuit=p.circuit,  # type: ignore[arg-type]
+        latency=p.latency_ms,
+        last_check=iso(p.last_check),
+        error_message=p.error_message,
+        calls=p.calls,
+        failures=p.failures,
+    )
 
 
-def health(report: HealthReport) -> dict[str, Any]:
+def health(report: HealthReport) -> schemas.HealthResponse:
     """The health document."""
-    return {
-        "status": report.status,
-        "uptime": report.uptime,
-        "version": report.version,
-        "providers": [provider(p) for p in report.providers],
-        "cache": cache_stats(report.cache),
-        "pid": os.getpid(),  # which worker answered, with serve --workers N
-        "timestamp": now_ms(),
-    }
+    return schemas.HealthResponse(
+        status=report.status,  # type: ignore[arg-type]
+        uptime=report.uptime,
+        version=report.version,
+        providers=[provider(p) for p in report.providers],
+        cache=schemas.CacheStats(**_cache_fields(report.cache)),
+        pid=os.getpid(),  # which worker answered, with serve --workers N
+        timestamp=now_ms(),
+    )

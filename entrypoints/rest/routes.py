@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from entrypoints.rest import handlers
+from entrypoints.rest.docs import setup_docs
 
 # Endpoint groups with their own per-client limit (RATE_LIMIT_*); other routes are not limited.
 LIMITED_GROUPS = {
@@ -16,7 +17,7 @@ LIMITED_GROUPS = {
 
 
 def setup_routes(app: web.Application) -> None:
-    """Register every route."""
+    """Register every route (the API's own documentation included; ``openapi`` documents the rest)."""
     app.router.add_get("/api/ohlcv", handlers.ohlcv)
     app.router.add_get("/api/prices", handlers.prices)
     app.router.add_get("/api/sentiment", handlers.sentiment)
@@ -24,3 +25,4 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/health", handlers.health)
     app.router.add_get("/api/cache/stats", handlers.cache_stats)
     app.router.add_post("/api/cache/clear", handlers.cache_clear)
+    setup_docs(app)

@@ -1,0 +1,144 @@
+"""The OpenAPI 3.1 document of the REST API, generated from the models of ``schemas``.
+
+The only hand-written parts are the route table (path, method, parameters, which responses)
+and prose; every body shape comes from the pydantic models the handlers render with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from domain.candle import DEFAULT_CANDLES, MAX_CANDLES
+from entrypoints import __version__
+from entrypoints.rest import schemas
+
+REF = "#/components/schemas/{model}"
+
+_ERRORS = {
+    400: "Bad parameter: INVALID_SYMBOL, INVALID_INTERVAL or INVALID_PARAMETER (no upstream is called).",
+    401: "UNAUTHORIZED: no `Authorization: Bearer <ADMIN_TOKEN>` header.",
+    403: "FORBIDDEN: wrong admin token, or no ADMIN_TOKEN is configured.",
+    404: "NOT_FOUND: the feature is disabled (ENABLE_SENTIMENT=false).",
+    429: "RATE_LIMITED: the client is over its per-minute limit; see `Retry-After`.",
+    503: "PROVIDER_ERROR: every provider failed and nothing is cached; `details` maps provider id to reason.",
+    500: "INTERNAL_ERROR: a bug; the body holds no internals, the logs have them under the request id.",
+}
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One route as documented: the 200 model, the error statuses, the query parameters."""
+
+    method: str
+    path: str
+    summary: str
+    model: type[schemas.ApiModel]
+    errors: tuple[int, ...]
+    tag: str
+    parameters: list[dict[str, Any]] = field(default_factory=list)
+    admin: bool = False
+
+
+def _query(name: str, description: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+
+
+def operations(intervals: tuple[str, ...], symbols: tuple[str, ...]) -> list[Operation]:
+    """The route table: every route of ``routes.setup_routes`` but the documentation's own."""
+    interval = {"type": "string", "enum": list(intervals), "default": "1h"}
+    limited = (400, 429, 503, 500)
+    return [
+        Operation("get", "/api/ohlcv", "OHLCV candles of one market, oldest first", schemas.OhlcvResponse,
+                  limited, "market data", [
+                      _query("symbol", "Base asset or pair: `BTC`, `BTCUSDT`, `BTC/USDT` and `btc-usdt` all mean "
+                             f"BTC/USDT. Supported bases: {', '.join(symbols)}.",
+                             {"type": "string", "minLength": 1, "examples": ["BTC"]}, required=True),
+                      _query("interval", "Candle interval.", interval),
+                      _query("timeframe", "Alias of `interval`, used when `interval` is absent.", interval),
+                      _query("limit", "Number of candles.",
+                             {"type": "integer", "minimum": 1, "maximum": MAX_CANDLES, "default": DEFAULT_CANDLES}),
+                  ]),
+        Operation("get", "/api/prices", "Combined USD prices", schemas.PricesResponse, limited, "market data", [
+            _query("symbols", "Comma list of base assets (or pairs); none means every supported symbol.",
+                   {"type": "string", "examples": ["BTC,ETH,SOL"]}),
+        ]),
+        Operation("get", "/api/sentiment", "Fear & Greed index and the overall mood", schemas.SentimentResponse,
+                  (404, 429, 503, 500), "market data"),
+        Operation("get", "/api/market/overview", "The whole market at a glance", schemas.MarketOverviewResponse,
+                  (429, 503, 500), "market data"),
+        Operation("get", "/api/health", "Service and provider health (not rate limited)", schemas.HealthResponse,
+                  (503, 500), "operations"),
+        Operation("get", "/api/cache/stats", "Cache counters", schemas.CacheStatsResponse, (500,), "operations"),
+        Operation("post", "/api/cache/clear", "Empty the cache (admin)", schemas.CacheClearResponse,
+                  (401, 403, 500), "operations", admin=True),
+    ]  # fmt: skip
+
+
+def _responses(op: Operation) -> dict[str, Any]:
+    ok = {
+        "description": "OK",
+        "content": {"application/json": {"schema": {"$ref": REF.format(model=op.model.__name__)}}},
+    }
+    responses: dict[str, Any] = {"200": ok}
+    for status in op.errors:
+        if op.model is schemas.HealthResponse and status == 503:
+            responses["503"] = {**ok, "description": "Unhealthy: the service cannot serve any data."}
+            continue
+        error = {"$ref": REF.format(model=schemas.ErrorResponse.__name__)}
+        responses[str(status)] = {
+            "description": _ERRORS[status],
+            "content": {"application/json": {"schema": error}},
+        }
+        if status in (429, 503):
+            responses[str(status)]["headers"] = _RETRY_AFTER
+    return responses
+
+
+def component_schemas() -> dict[str, Any]:
+    """JSON schemas of every response model, as OpenAPI components."""
+    _, top = models_json_schema(
+        [(model, "serialization") for model in schemas.RESPONSE_MODELS], ref_template=REF
+    )
+    return dict(top["$defs"])
+
+
+@lru_cache(maxsize=8)
+def document(intervals: tuple[str, ...], symbols: tuple[str, ...]) -> dict[str, Any]:
+    """The whole OpenAPI document for a service supporting ``intervals`` and ``symbols``."""
+    paths: dict[str, Any] = {}
+    for op in operations(intervals, symbols):
+        entry: dict[str, Any] = {
+            "summary": op.summary,
+            "operationId": f"{op.method}_{op.path.removeprefix('/api/').replace('/', '_')}",
+            "tags": [op.tag],
+            "parameters": op.parameters,
+            "responses": _responses(op),
+        }
+        if op.admin:
+            entry["security"] = [{"adminToken": []}]
+        paths.setdefault(op.path, {})[op.method] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Crypto Data Engine",
+            "version": __version__,
+            "description": "Candles, prices, sentiment and market overview aggregated from public providers. "
+            "Data responses share the envelope `{success, data, timestamp, stale}`; every error is "
+            "`{success: false, error: {code, message, details, retryAfter}, timestamp}`.",
+        },
+        "tags": [{"name": "market data"}, {"name": "operations"}],
+        "paths": paths,
+        "components": {
+            "schemas": component_schemas(),
+            "securitySchemes": {
+                "adminToken": {"type": "http", "scheme": "bearer", "description": "The ADMIN_TOKEN setting."}
+            },
+        },
+    }
