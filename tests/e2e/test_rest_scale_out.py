@@ -12,7 +12,11 @@ KLINES = "/api/v3/klines"
 
 
 async def replicas(make_service: Any, redis_server: Any, count: int = 2, **overrides: Any) -> list[Any]:
-    settings = {"cache_backend": "redis", "redis_url": redis_server.url, "rate_limit_enabled": False}
+    # Both replicas share the test's one event loop: a loaded loop can hold a Redis reply past
+    # the 0.5 s default and (rightly) switch a replica to local state. These tests are about
+    # sharing, so they allow Redis more time; the outage test kills Redis, which fails at once.
+    settings = {"cache_backend": "redis", "redis_url": redis_server.url, "rate_limit_enabled": False,
+                "redis_timeout": 2.0}  # fmt: skip
     settings.update(overrides)
     return [await make_service(**settings) for _ in range(count)]
 

@@ -48,7 +48,7 @@ ERROR_KEYS = {"code", "message", "details", "retryAfter"}
 #: Our own upstream budgets are out of the way unless a test is about them.
 GENEROUS_BUDGETS: dict[str, Any] = {f"upstream_budget_{p}": "100000/second" for p in PROVIDERS}
 #: Small timeouts keep the fault matrix fast.
-FAST: dict[str, Any] = {"request_timeout": 0.4, **GENEROUS_BUDGETS}
+FAST: dict[str, Any] = {"request_timeout": 1.0, **GENEROUS_BUDGETS}
 
 # Per-provider faults the simulator offers that make the provider fail (``skew``, ``slow``
 # below the timeout and ``last_as_string`` are modifiers that leave a valid answer).
