@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -68,10 +68,6 @@ class ProviderCalls:
         """False for a provider configuration switched off."""
         record = self._records.get(name)
         return record.enabled if record else True
-
-    def names(self) -> Iterable[str]:
-        """Registered provider ids."""
-        return tuple(self._records)
 
     async def run(self, provider: str, operation: Callable[[], Awaitable[T]]) -> T:
         """Run ``operation`` for ``provider`` unless politeness or its circuit forbids it.

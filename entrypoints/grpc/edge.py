@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import re
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol, TypeAlias, TypeVar
@@ -22,9 +20,10 @@ import structlog
 
 from application.client_limits import ClientLimits
 from domain.errors import RateLimited
+from entrypoints import edge_rules
+from entrypoints.edge_rules import last_forwarded
 from entrypoints.grpc.errors import Metadata, failure_for, internal_failure
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 access_log = structlog.get_logger("access")
 error_log = structlog.get_logger("errors")
 
@@ -39,11 +38,9 @@ def client_of(context: Context, trust_proxy: bool) -> str:
     entry wins, as on REST: that is the one our proxy wrote. It is a setting of its own
     because internal gRPC callers usually connect directly and could forge the header.
     """
-    if trust_proxy:
-        forwarded = _metadata(context).get("x-forwarded-for", "")
-        last = forwarded.rsplit(",", 1)[-1].strip()
-        if last:
-            return last
+    forwarded = last_forwarded(_metadata(context).get("x-forwarded-for")) if trust_proxy else None
+    if forwarded:
+        return forwarded
     peer = unquote(context.peer() or "unknown")  # "ipv4:1.2.3.4:5", "ipv6:[::1]:5", "unix:/path"
     kind, _, address = peer.partition(":")
     if kind in ("ipv4", "ipv6") and ":" in address:
@@ -88,8 +85,7 @@ class _Call:
         self.trailers: Metadata = ()
 
     async def begin(self) -> None:
-        given = _metadata(self.context).get("x-request-id", "")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = edge_rules.request_id(_metadata(self.context).get("x-request-id"))
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         self.trailers = (("x-request-id", request_id),)

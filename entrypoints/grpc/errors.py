@@ -20,9 +20,8 @@ from domain.errors import (
     InvalidSymbol,
     RateLimited,
 )
+from entrypoints.edge_rules import INTERNAL_MESSAGE, retry_after_seconds
 
-DEFAULT_RETRY_AFTER = 30
-INTERNAL_MESSAGE = "internal error; see the service logs with this request id"
 _MAX_REASON = 200  # keeps the trailers far below gRPC's default 8 KiB metadata limit
 
 Metadata = tuple[tuple[str, str], ...]
@@ -55,7 +54,7 @@ def _invalid(error: InvalidInput) -> RpcFailure:
 def _providers_failed(error: AllProvidersFailed) -> RpcFailure:
     reasons = {name: why[:_MAX_REASON] for name, why in error.failures.items()}
     summary = "; ".join(f"{name}: {why}" for name, why in reasons.items()) or "no provider configured"
-    retry = math.ceil(error.retry_after) if error.retry_after else DEFAULT_RETRY_AFTER
+    retry = retry_after_seconds(error.retry_after)
     return RpcFailure(
         grpc.StatusCode.UNAVAILABLE,
         f"no provider could answer and nothing is cached ({summary})",

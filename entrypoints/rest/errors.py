@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
@@ -16,9 +15,8 @@ from domain.errors import (
     InvalidParameter,
     InvalidSymbol,
 )
+from entrypoints.edge_rules import retry_after_seconds
 from entrypoints.rest import schemas
-
-DEFAULT_RETRY_AFTER = 30
 
 
 class ApiError(Exception):
@@ -70,7 +68,7 @@ def response_for(error: BaseException) -> web.Response | None:
     if isinstance(error, InvalidParameter):
         return envelope(400, "INVALID_PARAMETER", error.message, {"field": error.field})
     if isinstance(error, AllProvidersFailed):
-        retry = math.ceil(error.retry_after) if error.retry_after else DEFAULT_RETRY_AFTER
+        retry = retry_after_seconds(error.retry_after)
         return envelope(503, "PROVIDER_ERROR", "no provider could answer and nothing is cached",
                         error.failures, retry)  # fmt: skip
     if isinstance(error, FeatureDisabled):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-import re
 import time
-import uuid
 from collections.abc import Sequence
 
 import structlog
@@ -13,13 +11,13 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from domain.errors import RateLimited
+from entrypoints import edge_rules
+from entrypoints.edge_rules import last_forwarded
 from entrypoints.rest.errors import envelope, response_for
 from entrypoints.rest.keys import USE_CASES
 from entrypoints.rest.routes import LIMITED_GROUPS
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _EXPOSED = "X-Request-ID, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining"
-INTERNAL_MESSAGE = "internal error; see the service logs with this request id"
 access_log = structlog.get_logger("access")
 error_log = structlog.get_logger("errors")
 
@@ -33,8 +31,7 @@ def request_context_middleware() -> web.Middleware:
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        given = request.headers.get("X-Request-ID", "")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = edge_rules.request_id(request.headers.get("X-Request-ID"))
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
@@ -48,7 +45,7 @@ def request_context_middleware() -> web.Middleware:
                     if isinstance(error, web.HTTPException):
                         raise
                     error_log.exception("unhandled error", path=request.path)
-                    known = envelope(500, "INTERNAL_ERROR", INTERNAL_MESSAGE)
+                    known = envelope(500, "INTERNAL_ERROR", edge_rules.INTERNAL_MESSAGE)
                 response = known
             response.headers["X-Request-ID"] = request_id
             status = response.status
@@ -80,7 +77,7 @@ def error_middleware() -> web.Middleware:
             if isinstance(error, web.HTTPException):
                 raise  # 2xx/3xx "exceptions" are responses
             error_log.exception("unhandled error", path=request.path)
-            return envelope(500, "INTERNAL_ERROR", INTERNAL_MESSAGE)
+            return envelope(500, "INTERNAL_ERROR", edge_rules.INTERNAL_MESSAGE)
 
     return middleware
 
@@ -121,12 +118,8 @@ def client_address(request: web.Request, trust_proxy: bool) -> str:
     The proxy appends the peer it saw to ``X-Forwarded-For``, so the last entry is the one
     nobody but the proxy wrote; earlier entries can be forged by the client.
     """
-    if trust_proxy:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        last = forwarded.rsplit(",", 1)[-1].strip()
-        if last:
-            return last
-    return request.remote or "unknown"
+    forwarded = last_forwarded(request.headers.get("X-Forwarded-For")) if trust_proxy else None
+    return forwarded or request.remote or "unknown"
 
 
 def rate_limit_middleware(trust_proxy: bool) -> web.Middleware:

@@ -84,7 +84,7 @@ async def test_registered_providers_are_reported_before_any_call_in_registration
     report = await calls.health()
     assert [h.name for h in report] == ["binance", "kraken", "coingecko"]
     assert all(h.status == "online" and h.latency_ms is None and h.last_check is None for h in report)
-    assert tuple(calls.names()) == ("binance", "kraken", "coingecko")
+    assert tuple(h.name for h in await calls.health()) == ("binance", "kraken", "coingecko")
 
 
 @pytest.mark.parametrize(("failures", "status"), [(0, "online"), (1, "degraded"), (2, "degraded"), (3, "offline"), (5, "offline")])
