@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from entrypoints.settings import Settings
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 ADMIN_TOKEN = "test-admin-token"
 COINCAP_KEY = "test-coincap-key"

@@ -22,7 +22,7 @@ from adapters.providers.kraken import KrakenAdapter
 from adapters.providers.upstream import UpstreamClient
 from domain.errors import ProviderUnavailable
 from tests.fakes import FakeOhlcvProvider, FakeOverviewProvider, FakePriceProvider, FakeSentimentProvider
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 #: Friday 2024-05-24 05:20:34.5 UTC: a fixed clock keeps every answer reproducible.
 NOW = 1_716_528_034.5

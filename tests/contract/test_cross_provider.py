@@ -16,7 +16,7 @@ from domain.interval import Interval
 from domain.ports import PriceProvider
 from domain.symbol import Symbol
 from tests.contract.conftest import COINCAP_KEY
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 TOLERANCE = 0.01
 

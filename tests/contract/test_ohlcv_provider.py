@@ -11,7 +11,7 @@ from domain.interval import Interval
 from domain.ports import OhlcvProvider
 from domain.symbol import Symbol
 from tests.contract.conftest import Subject
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 
 def test_it_is_an_ohlcv_provider(ohlcv_subject: Subject) -> None:

@@ -9,7 +9,7 @@ import pytest
 from domain.errors import ProviderError
 from domain.ports import PriceProvider
 from tests.contract.conftest import Subject
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 #: Assets every subject lists (the fake's table included).
 LISTED = ["BTC", "ETH", "SOL", "BNB", "MATIC", "AVAX"]

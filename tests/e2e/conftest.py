@@ -14,7 +14,7 @@ from entrypoints.grpc.server import GrpcServer
 from entrypoints.settings import Settings
 from protos.cryptodata.v1 import market_data_pb2_grpc as pb_grpc
 from tests.conftest import settings_for
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 # Short enough that shutting a test server down never waits long for a stuck call.
 TEST_GRACE = 1.0

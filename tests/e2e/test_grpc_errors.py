@@ -18,7 +18,7 @@ from entrypoints.grpc.server import GrpcServer
 from protos.cryptodata.v1 import market_data_pb2 as pb
 from protos.cryptodata.v1 import market_data_pb2_grpc as pb_grpc
 from tests.e2e.conftest import GrpcService, MakeGrpc
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 OHLCV_PROVIDERS = ("binance", "kraken")
 PRICE_PROVIDERS = ("coingecko", "coincap", "binance")

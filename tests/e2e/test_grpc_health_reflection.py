@@ -12,7 +12,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from protos.cryptodata.v1 import market_data_pb2 as pb
 from tests.e2e.conftest import GrpcService, MakeGrpc
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING

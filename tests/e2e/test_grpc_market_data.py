@@ -8,7 +8,7 @@ from typing import Any
 from entrypoints.rest.app import create_app
 from protos.cryptodata.v1 import market_data_pb2 as pb
 from tests.e2e.conftest import GrpcService, MakeGrpc
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

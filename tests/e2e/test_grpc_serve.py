@@ -20,7 +20,7 @@ from entrypoints.serve import Service, run
 from protos.cryptodata.v1 import market_data_pb2 as pb
 from protos.cryptodata.v1 import market_data_pb2_grpc as pb_grpc
 from tests.conftest import settings_for
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ import structlog
 
 from protos.cryptodata.v1 import market_data_pb2 as pb
 from tests.e2e.conftest import GrpcService, MakeGrpc
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 PRICE_PROVIDERS = ("coingecko", "coincap", "binance")
 FAST = {"grpc_stream_interval": 0.2, "cache_ttl_prices": 300}

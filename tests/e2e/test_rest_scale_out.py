@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 KLINES = "/api/v3/klines"
 

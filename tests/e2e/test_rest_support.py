@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 
 from entrypoints.settings import Settings
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 #: A fixed simulator clock (2026-05-28 20:26:40.5 UTC), so that candles in progress, 24 h
 #: statistics and timestamps are the same for the service and for an independent read.

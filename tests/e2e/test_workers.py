@@ -12,7 +12,7 @@ import aiohttp
 
 from tests.e2e.test_grpc_serve import _environment
 from tests.redis_server import free_port
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 
 async def _pids_answering(port: int, attempts: int) -> set[int]:

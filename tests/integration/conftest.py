@@ -9,7 +9,7 @@ import pytest
 
 from adapters.providers.upstream import UpstreamClient
 from tests.integration.support import NOW
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 ClientFactory = Callable[..., UpstreamClient]
 

@@ -17,7 +17,7 @@ import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from adapters.providers.upstream import UpstreamClient, UpstreamResponse
-from tests.simulator import RecordedRequest, UpstreamSimulator
+from simulator import RecordedRequest, UpstreamSimulator
 
 #: Friday 2024-05-24 05:20:34.5 UTC: the simulator's clock, so raw and adapter reads agree.
 NOW = 1_716_528_034.5

@@ -42,8 +42,8 @@ from tests.integration.support import (
     period_start_ms,
     requests_to,
 )
-from tests.simulator import UpstreamSimulator
-from tests.simulator.coingecko import COINS
+from simulator import UpstreamSimulator
+from simulator.coingecko import COINS
 
 KLINES = "/api/v3/klines"
 TICKER = "/api/v3/ticker/24hr"

@@ -26,7 +26,7 @@ from entrypoints.container import build_container, stop
 from tests.conftest import settings_for
 from tests.fakes import FakeClock
 from tests.integration.support import NOW, canned, exact, fetch_raw, requests_to
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 KEY = "cc-test-key"
 ASSETS = "/assets"

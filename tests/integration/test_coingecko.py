@@ -25,8 +25,8 @@ from entrypoints.container import build_container, stop
 from tests.conftest import settings_for
 from tests.integration.conftest import ClientFactory
 from tests.integration.support import NOW, canned, fetch_raw, requests_to
-from tests.simulator import UpstreamSimulator
-from tests.simulator.coingecko import COINS_BY_ID
+from simulator import UpstreamSimulator
+from simulator.coingecko import COINS_BY_ID
 
 SIMPLE_PRICE = "/simple/price"
 GLOBAL = "/global"

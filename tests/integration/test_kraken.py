@@ -38,7 +38,7 @@ from tests.integration.support import (
     period_start_ms,
     requests_to,
 )
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 OHLC = "/0/public/OHLC"
 BTC = Symbol("BTC", "USDT")

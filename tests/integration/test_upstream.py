@@ -35,7 +35,7 @@ from domain.symbol import Symbol
 from tests.fakes import FakeClock
 from tests.integration.conftest import ClientFactory
 from tests.integration.support import requests_to
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 
 def response(status: int, body: bytes = b"{}", headers: dict[str, str] | None = None) -> UpstreamResponse:

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from multidict import CIMultiDictProxy
 
-from tests.simulator import UpstreamSimulator
+from simulator import UpstreamSimulator
 
 #: Friday 2024-05-24 05:20:34.5 UTC.
 NOW = 1_716_528_034.5

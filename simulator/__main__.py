@@ -1,4 +1,4 @@
-"""Run the simulator standalone: ``python -m tests.simulator --port 9100``.
+"""Run the simulator standalone: ``python -m simulator --port 9100``.
 
 Prints one ``PROVIDER_BASE_URL=...`` line per provider (ready to paste into a ``.env``)
 and serves until interrupted. Drive it through the ``/__sim`` control API.
@@ -15,7 +15,7 @@ from .server import UpstreamSimulator
 
 
 def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tests.simulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=9100, help="port (0: any free port)")
     parser.add_argument("--seed", type=int, default=7, help="market seed")
