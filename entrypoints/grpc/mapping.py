@@ -180,7 +180,7 @@ def _cache(stats: CacheStats) -> pb.CacheStats:
     )
 
 
-def health_response(report: HealthReport) -> pb.GetHealthResponse:
+def health_response(report: HealthReport, sandbox: bool = False) -> pb.GetHealthResponse:
     """The health document; an unhealthy service still answers OK with status "unhealthy"."""
     return pb.GetHealthResponse(
         status=report.status,
@@ -189,4 +189,5 @@ def health_response(report: HealthReport) -> pb.GetHealthResponse:
         providers=[_provider(p) for p in report.providers],
         cache=_cache(report.cache),
         timestamp=now_ms(),
+        sandbox=sandbox,
     )

@@ -9,6 +9,7 @@ from grpc_reflection.v1alpha import reflection
 
 from entrypoints.container import UseCases
 from entrypoints.grpc.health import DEFAULT_REFRESH_SECONDS, HealthPublisher
+from entrypoints.grpc.sandbox import SandboxMarkInterceptor
 from entrypoints.grpc.servicer import SERVICE_NAME, MarketDataServicer
 from entrypoints.settings import Settings
 from protos.cryptodata.v1 import market_data_pb2_grpc as pb_grpc
@@ -37,8 +38,14 @@ class GrpcServer:
         # SO_REUSEPORT (gRPC's default on Linux) would let a second process bind the same
         # port silently and steal half the connections; a busy port must fail loudly, unless
         # sharing it is the point (serve --workers N).
-        self._server = grpc.aio.server(options=[("grpc.so_reuseport", 1 if reuse_port else 0)])
-        self.market_data = MarketDataServicer(use_cases, settings.grpc_stream_interval, settings.grpc_trust_proxy)
+        # In sandbox mode the health and reflection calls are marked by an interceptor; MarketData's by its edge.
+        interceptors = [SandboxMarkInterceptor(SERVICE_NAME)] if settings.sandbox else None
+        self._server = grpc.aio.server(
+            options=[("grpc.so_reuseport", 1 if reuse_port else 0)], interceptors=interceptors
+        )
+        self.market_data = MarketDataServicer(
+            use_cases, settings.grpc_stream_interval, settings.grpc_trust_proxy, sandbox=settings.sandbox
+        )
         self.health = HealthPublisher(use_cases.get_health, ("", SERVICE_NAME), health_every)
         pb_grpc.add_MarketDataServicer_to_server(self.market_data, self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self._server)

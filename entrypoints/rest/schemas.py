@@ -24,8 +24,12 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(alias_generator=camel, populate_by_name=True, extra="forbid", frozen=True)
 
     def body(self) -> dict[str, Any]:
-        """The JSON object, under its wire names."""
-        return self.model_dump(by_alias=True)
+        """The JSON object, under its wire names; the sandbox marks only when set."""
+        body = self.model_dump(by_alias=True)
+        for mark in _SANDBOX_MARKS:
+            if mark in body and body[mark] is None:
+                del body[mark]
+        return body
 
 
 def _epoch_ms() -> Any:
@@ -34,6 +38,18 @@ def _epoch_ms() -> Any:
 
 def _iso_time() -> Any:
     return Field(description="ISO 8601 UTC with a `Z`, millisecond precision.")
+
+
+# Fields that exist only in sandbox mode (SANDBOX=true, `serve --sandbox`): absent otherwise.
+_SANDBOX_MARKS = ("sandbox", "mode")
+
+
+def _sandbox() -> Any:
+    return Field(
+        default=None,
+        description="Present, and true, only in sandbox mode (`serve --sandbox`): the data is simulated, "
+        "not real market data. Every response then also carries the header `X-Data-Mode: sandbox`.",
+    )
 
 
 # -- data envelopes --------------------------------------------------------------------------
@@ -51,6 +67,7 @@ class DataEnvelope(ApiModel):
         default=None,
         description="Present only when `stale` is true: when the served value was fetched, epoch milliseconds.",
     )
+    sandbox: Literal[True] | None = _sandbox()
 
 
 class Candle(ApiModel):
@@ -191,6 +208,10 @@ class HealthResponse(ApiModel):
     cache: CacheStats
     pid: int = Field(description="The worker process that answered.")
     timestamp: int = _epoch_ms()
+    sandbox: Literal[True] | None = _sandbox()
+    mode: Literal["sandbox"] | None = Field(
+        default=None, description="`sandbox` only in sandbox mode: every provider is the built-in simulator."
+    )
 
 
 class CacheStatsResponse(CacheStats):
@@ -198,6 +219,7 @@ class CacheStatsResponse(CacheStats):
 
     success: Literal[True] = True
     timestamp: int = _epoch_ms()
+    sandbox: Literal[True] | None = _sandbox()
 
 
 class CacheClearResponse(ApiModel):
@@ -207,6 +229,7 @@ class CacheClearResponse(ApiModel):
     message: str
     removed: int = Field(ge=0, description="Entries removed.")
     timestamp: int = _epoch_ms()
+    sandbox: Literal[True] | None = _sandbox()
 
 
 # -- errors ----------------------------------------------------------------------------------
@@ -245,6 +268,7 @@ class ErrorResponse(ApiModel):
     success: Literal[False] = False
     error: ErrorDetail
     timestamp: int = _epoch_ms()
+    sandbox: Literal[True] | None = _sandbox()
 
 
 RESPONSE_MODELS: tuple[type[ApiModel], ...] = (

@@ -221,17 +221,19 @@ class CacheStats(_message.Message):
     def __init__(self, backend: _Optional[str] = ..., size: _Optional[int] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., hit_rate: _Optional[float] = ..., max_entries: _Optional[int] = ...) -> None: ...
 
 class GetHealthResponse(_message.Message):
-    __slots__ = ("status", "uptime", "version", "providers", "cache", "timestamp")
+    __slots__ = ("status", "uptime", "version", "providers", "cache", "timestamp", "sandbox")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     UPTIME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     PROVIDERS_FIELD_NUMBER: _ClassVar[int]
     CACHE_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    SANDBOX_FIELD_NUMBER: _ClassVar[int]
     status: str
     uptime: float
     version: str
     providers: _containers.RepeatedCompositeFieldContainer[ProviderHealth]
     cache: CacheStats
     timestamp: int
-    def __init__(self, status: _Optional[str] = ..., uptime: _Optional[float] = ..., version: _Optional[str] = ..., providers: _Optional[_Iterable[_Union[ProviderHealth, _Mapping]]] = ..., cache: _Optional[_Union[CacheStats, _Mapping]] = ..., timestamp: _Optional[int] = ...) -> None: ...
+    sandbox: bool
+    def __init__(self, status: _Optional[str] = ..., uptime: _Optional[float] = ..., version: _Optional[str] = ..., providers: _Optional[_Iterable[_Union[ProviderHealth, _Mapping]]] = ..., cache: _Optional[_Union[CacheStats, _Mapping]] = ..., timestamp: _Optional[int] = ..., sandbox: _Optional[bool] = ...) -> None: ...
