@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from domain.ports import ClientRateLimiter, RateDecision
+from domain.ports import ClientRateLimiter, NoTelemetry, RateDecision, Telemetry
 
 
 class ClientLimits:
@@ -13,8 +13,15 @@ class ClientLimits:
     Groups without a limit (health, docs, admin) and a disabled limiter are not counted.
     """
 
-    def __init__(self, limiter: ClientRateLimiter, per_minute: Mapping[str, int], enabled: bool) -> None:
+    def __init__(
+        self,
+        limiter: ClientRateLimiter,
+        per_minute: Mapping[str, int],
+        enabled: bool,
+        telemetry: Telemetry | None = None,
+    ) -> None:
         self._limiter = limiter
+        self._telemetry = telemetry or NoTelemetry()
         self._per_minute = dict(per_minute)
         self._enabled = enabled
 
@@ -22,4 +29,7 @@ class ClientLimits:
         """The decision for this request, or ``None`` when it is not limited."""
         if not self._enabled or group is None or group not in self._per_minute:
             return None
-        return await self._limiter.hit(group, client, self._per_minute[group])
+        decision = await self._limiter.hit(group, client, self._per_minute[group])
+        if not decision.allowed:
+            self._telemetry.rate_limited(group)
+        return decision

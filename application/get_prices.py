@@ -44,8 +44,7 @@ class GetPrices:
     async def execute(self, symbols: str | None) -> Served[PriceBoard]:
         """Validate the symbol list (before any upstream call) and serve its quotes."""
         bases = self._symbols.parse_bases(symbols)
-        every_base = self._symbols.parse_bases(None)
-        served = await self._read_through.get(_BOARD_KEY, self._ttl, lambda: self._fetch(every_base))
+        served = await self._read_through.get(_BOARD_KEY, self._ttl, self._fetch_every_base)
         board = served.value.select(bases)
         if not board.quotes:
             failures = dict(served.value.failures)
@@ -53,6 +52,9 @@ class GetPrices:
                 failures.setdefault(source, f"no quote for {', '.join(bases)}")
             raise AllProvidersFailed(failures)
         return Served(board, served.stale, served.fetched_at)
+
+    async def _fetch_every_base(self) -> PriceBoard:
+        return await self._fetch(self._symbols.parse_bases(None))
 
     async def _fetch(self, bases: tuple[str, ...]) -> PriceBoard:
         attempts = FallbackAttempts()

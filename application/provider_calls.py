@@ -8,17 +8,51 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from domain.errors import (
+    BadPayload,
+    BudgetExhausted,
     CircuitOpen,
+    CoolingDown,
+    ProviderDisabled,
     ProviderError,
-    ProviderUnavailable,
     UpstreamBlocked,
     UpstreamRateLimited,
     UpstreamRejected,
+    UpstreamTimeout,
 )
-from domain.ports import CircuitBreakers, CircuitState, Clock, Cooldowns, UpstreamBudgets
+from domain.ports import (
+    CircuitBreakers,
+    CircuitState,
+    Clock,
+    Cooldowns,
+    NoTelemetry,
+    Telemetry,
+    UpstreamBudgets,
+)
 from domain.provider_health import ProviderHealth
 
 T = TypeVar("T")
+
+# How a provider call ended, as telemetry names it. Refused calls never reached the provider.
+_ANSWERED = {
+    UpstreamTimeout: "timeout",
+    UpstreamRateLimited: "rate_limited",
+    UpstreamBlocked: "blocked",
+    BadPayload: "bad_payload",
+    UpstreamRejected: "rejected",
+}
+_REFUSED = {
+    CoolingDown: "cooldown",
+    CircuitOpen: "circuit_open",
+    BudgetExhausted: "budget_exhausted",
+    ProviderDisabled: "disabled",
+}
+
+
+def _outcome(error: ProviderError, table: dict[type[ProviderError], str], default: str) -> str:
+    for kind, name in table.items():
+        if isinstance(error, kind):
+            return name
+    return default
 
 
 @dataclass(slots=True)
@@ -51,6 +85,7 @@ class ProviderCalls:
         breakers: CircuitBreakers | None = None,
         cooldowns: Cooldowns | None = None,
         budgets: UpstreamBudgets | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._clock = clock
         self._timeout = request_timeout
@@ -58,6 +93,7 @@ class ProviderCalls:
         self._breakers = breakers
         self._cooldowns = cooldowns
         self._budgets = budgets
+        self._telemetry = telemetry or NoTelemetry()
         self._records: dict[str, _Record] = {}
 
     def register(self, name: str, *, enabled: bool = True) -> None:
@@ -75,6 +111,21 @@ class ProviderCalls:
         Raises ``CircuitOpen`` or ``BudgetExhausted`` (no call made), or the provider's own
         ``ProviderError``; a timeout becomes ``ProviderUnavailable``.
         """
+        reached = False
+
+        async def timed() -> T:
+            nonlocal reached
+            reached = True
+            return await self._timed(provider, operation)
+
+        try:
+            return await self._run(provider, timed)
+        except ProviderError as error:
+            if not reached:  # refused here: telemetry of the calls that were made is in _timed
+                self._telemetry.upstream_call(provider, _outcome(error, _REFUSED, "refused"), None)
+            raise
+
+    async def _run(self, provider: str, timed: Callable[[], Awaitable[T]]) -> T:
         await self._check_cooldown(provider)
         if self._breakers is not None:
             circuit = await self._breakers.state(provider)
@@ -84,8 +135,8 @@ class ProviderCalls:
             await self._budgets.take(provider)
         try:
             if self._breakers is None:
-                return await self._timed(provider, operation)
-            return await self._breakers.call(provider, lambda: self._timed(provider, operation))
+                return await timed()
+            return await self._breakers.call(provider, timed)
         except (UpstreamRateLimited, UpstreamBlocked) as error:
             if self._cooldowns is not None and error.retry_after:
                 await self._cooldowns.hold(provider, self._clock.now() + error.retry_after)
@@ -97,7 +148,7 @@ class ProviderCalls:
         until = await self._cooldowns.until(provider)
         now = self._clock.now()
         if until is not None and until > now:
-            raise CircuitOpen(provider, "cooling down: the provider asked us to wait",
+            raise CoolingDown(provider, "cooling down: the provider asked us to wait",
                               retry_after=round(until - now, 3))  # fmt: skip
 
     async def _timed(self, provider: str, operation: Callable[[], Awaitable[T]]) -> T:
@@ -106,16 +157,16 @@ class ProviderCalls:
             async with asyncio.timeout(self._timeout):
                 result = await operation()
         except TimeoutError:
-            error = ProviderUnavailable(provider, f"no answer within {self._timeout:g}s")
-            self._record(provider, started, error)
+            error = UpstreamTimeout(provider, f"no answer within {self._timeout:g}s")
+            self._record(provider, started, error, "timeout")
             raise error from None
         except UpstreamRejected:
-            self._record(provider, started, None)  # it answered: alive
+            self._record(provider, started, None, "rejected")  # it answered: alive
             raise
         except ProviderError as error:
-            self._record(provider, started, error)
+            self._record(provider, started, error, _outcome(error, _ANSWERED, "error"))
             raise
-        self._record(provider, started, None)
+        self._record(provider, started, None, "ok")
         return result
 
     async def health(self) -> list[ProviderHealth]:
@@ -126,9 +177,11 @@ class ProviderCalls:
             report.append(self._health_of(name, record, circuit))
         return report
 
-    def _record(self, provider: str, started: float, error: ProviderError | None) -> None:
+    def _record(self, provider: str, started: float, error: ProviderError | None, outcome: str) -> None:
         record = self._records.setdefault(provider, _Record())
-        record.latency_ms = round((self._clock.monotonic() - started) * 1000, 2)
+        elapsed = self._clock.monotonic() - started
+        self._telemetry.upstream_call(provider, outcome, elapsed)
+        record.latency_ms = round(elapsed * 1000, 2)
         record.last_check = self._clock.now()
         record.calls += 1
         if error is None:

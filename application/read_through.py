@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from domain.errors import AllProvidersFailed
-from domain.ports import Cache, CacheEntry, Clock, FillLocks
+from domain.ports import Cache, CacheEntry, Clock, FillLocks, NoTelemetry, Telemetry
 
 T = TypeVar("T")
 
@@ -41,6 +41,7 @@ class ReadThrough:
         fill_locks: FillLocks | None = None,
         fill_wait: float = 10.0,
         poll_interval: float = 0.02,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._cache = cache
         self._clock = clock
@@ -48,6 +49,7 @@ class ReadThrough:
         self._locks = fill_locks
         self._fill_wait = fill_wait
         self._poll_interval = poll_interval
+        self._telemetry = telemetry or NoTelemetry()
         self._in_flight: dict[str, asyncio.Task[Any]] = {}
 
     async def get(self, key: str, ttl: float, fetch: Callable[[], Awaitable[T]]) -> Served[T]:
@@ -57,14 +59,22 @@ class ReadThrough:
         others who joined, and its result still fills the cache.
         """
         entry = await self._cache.get(key)
+        kind = key.partition(":")[0]
         if entry is not None and entry.fresh_until > self._clock.now():
+            self._telemetry.cache_lookup(kind, True)
             return Served(entry.value, stale=False, fetched_at=entry.stored_at)
+        self._telemetry.cache_lookup(kind, False)
         task = self._in_flight.get(key)
-        if task is None:
+        if task is not None:
+            self._telemetry.single_flight_joined(kind)
+        else:
             task = asyncio.ensure_future(self._refresh(key, ttl, fetch, entry))
             self._in_flight[key] = task
             task.add_done_callback(lambda done: self._settle(key, done))
-        return await asyncio.shield(task)
+        served: Served[T] = await asyncio.shield(task)
+        if served.stale:
+            self._telemetry.stale_served(kind)
+        return served
 
     def _settle(self, key: str, task: asyncio.Task[Any]) -> None:
         if self._in_flight.get(key) is task:

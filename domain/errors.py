@@ -61,6 +61,10 @@ class ProviderUnavailable(ProviderError):
     """Timeouts, connection failures, 5xx and the provider's own 'unavailable' errors."""
 
 
+class UpstreamTimeout(ProviderUnavailable):
+    """The provider did not answer in time."""
+
+
 class UpstreamRateLimited(ProviderError):
     """The provider rate-limited or banned us (429, 418, Kraken's 'Too many requests')."""
 
@@ -86,6 +90,10 @@ class ProviderDisabled(ProviderError):
 
 class CircuitOpen(ProviderError):
     """The provider's circuit is open or it asked us to back off; it was not called."""
+
+
+class CoolingDown(CircuitOpen):
+    """The provider asked us to wait (Retry-After, a block) and that time has not passed."""
 
 
 class BudgetExhausted(ProviderError):

@@ -221,3 +221,51 @@ class ClientRateLimiter(Protocol):
     async def hit(self, group: str, client: str, per_minute: int) -> RateDecision:
         """Count one request of ``client`` in ``group`` against ``per_minute``."""
         ...
+
+
+class Telemetry(Protocol):
+    """What the application reports as it works; counting and exporting is an adapter's business.
+
+    Every method is synchronous and cheap: it runs on the hot path of cached requests.
+    ``kind`` is the kind of cached data (``ohlcv``, ``prices``, ``sentiment``, ``market``).
+    """
+
+    def cache_lookup(self, kind: str, hit: bool) -> None:
+        """A request looked ``kind`` up in the cache: a fresh hit, or a miss (absent or expired)."""
+        ...
+
+    def stale_served(self, kind: str) -> None:
+        """Every provider failed and a stale copy of ``kind`` was served instead."""
+        ...
+
+    def single_flight_joined(self, kind: str) -> None:
+        """A miss joined a fetch already under way instead of calling upstream itself."""
+        ...
+
+    def upstream_call(self, provider: str, outcome: str, seconds: float | None) -> None:
+        """A provider call ended with ``outcome`` (``ok``, ``timeout``, ``circuit_open``…);
+        ``seconds`` is None when the call was refused before reaching the provider."""
+        ...
+
+    def rate_limited(self, group: str) -> None:
+        """A client request was refused by the per-client limit of ``group``."""
+        ...
+
+
+class NoTelemetry:
+    """Telemetry that records nothing (tests, tools)."""
+
+    def cache_lookup(self, kind: str, hit: bool) -> None:
+        """Ignored."""
+
+    def stale_served(self, kind: str) -> None:
+        """Ignored."""
+
+    def single_flight_joined(self, kind: str) -> None:
+        """Ignored."""
+
+    def upstream_call(self, provider: str, outcome: str, seconds: float | None) -> None:
+        """Ignored."""
+
+    def rate_limited(self, group: str) -> None:
+        """Ignored."""

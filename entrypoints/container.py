@@ -15,6 +15,7 @@ from adapters.cache.memory import MemoryCache
 from adapters.cache.redis import DEFAULT_NAMESPACE, FORMAT_VERSION, RedisCache
 from adapters.clock import SystemClock
 from adapters.http_session import client_session
+from adapters.metrics import PrometheusMetrics
 from adapters.providers.alternative_me import AlternativeMeAdapter
 from adapters.providers.binance import BinanceAdapter
 from adapters.providers.coincap import CoinCapAdapter
@@ -23,6 +24,7 @@ from adapters.providers.kraken import KrakenAdapter
 from adapters.providers.upstream import UpstreamClient
 from adapters.redis_client import connection_options, limits_storage_uri, redis_client
 from adapters.resilience.client_rate_limiter import LimitsClientRateLimiter
+from adapters.resilience.local_rate_limiter import LocalClientRateLimiter
 from adapters.resilience.memory_cooldowns import MemoryCooldowns
 from adapters.resilience.purgatory_breakers import PurgatoryBreakers, redis_unit_of_work
 from adapters.resilience.redis_cooldowns import RedisCooldowns, SharedCooldowns
@@ -55,6 +57,7 @@ class UseCases:
     get_health: GetHealth
     cache_admin: CacheAdmin
     client_limits: ClientLimits
+    metrics: PrometheusMetrics
 
 
 def _in_order(order: list[str], **available: Any) -> list[Any]:
@@ -102,6 +105,7 @@ class Container(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
 
     clock = providers.Singleton(SystemClock)
+    metrics = providers.Singleton(PrometheusMetrics)
     http_session = providers.Resource(
         client_session, request_timeout=config.request_timeout, user_agent=f"crypto-data-engine/{__version__}"
     )
@@ -215,11 +219,13 @@ class Container(containers.DeclarativeContainer):
         breakers=breakers,
         cooldowns=cooldowns,
         budgets=budgets,
+        telemetry=metrics,
     )
     read_through = providers.Singleton(
         ReadThrough,
         cache=cache,
         clock=clock,
+        telemetry=metrics,
         stale_ttl=config.cache_stale_ttl,
         fill_locks=fill_locks,
         fill_wait=providers.Callable(_fill_wait, config.request_timeout, config.ohlcv_providers),
@@ -277,7 +283,7 @@ class Container(containers.DeclarativeContainer):
         ClientLimits,
         limiter=providers.Selector(
             config.cache_backend,
-            memory=providers.Singleton(LimitsClientRateLimiter),
+            memory=providers.Singleton(LocalClientRateLimiter),
             redis=providers.Singleton(
                 Failover,
                 providers.Singleton(
@@ -286,7 +292,7 @@ class Container(containers.DeclarativeContainer):
                         _limits_redis_storage, config.redis_url, config.redis_timeout
                     ),
                 ),
-                providers.Singleton(LimitsClientRateLimiter),
+                providers.Singleton(LocalClientRateLimiter),
                 shared_guard,
             ),
         ),
@@ -297,6 +303,7 @@ class Container(containers.DeclarativeContainer):
             market=config.rate_limit_market,
         ),
         enabled=config.rate_limit_enabled,
+        telemetry=metrics,
     )
 
     use_cases = providers.Singleton(
@@ -308,6 +315,7 @@ class Container(containers.DeclarativeContainer):
         get_health=get_health,
         cache_admin=cache_admin,
         client_limits=client_limits,
+        metrics=metrics,
     )
 
 

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     ]  # fmt: skip
     supported_intervals: CommaList = ["1m", "5m", "15m", "1h", "4h", "1d", "1w"]
     enable_sentiment: bool = True
+    metrics_enabled: bool = True  # GET /metrics in Prometheus' text format
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"  # uvloop where installed (not on Windows)
 
     binance_base_url: str = "https://api.binance.com"
     kraken_base_url: str = "https://api.kraken.com"
@@ -80,6 +82,25 @@ class Settings(BaseSettings):
 
     admin_token: SecretStr = SecretStr("")
     cors_origins: CommaList = ["*"]
+
+    # Sandbox mode (serve --sandbox): every provider is the built-in upstream simulator on
+    # loopback, whatever the *_BASE_URL settings say, and every answer is marked simulated.
+    sandbox: bool = False
+    sandbox_seed: int = 7
+
+    @field_validator("coingecko_api_key", "coincap_api_key", "admin_token", mode="before")
+    @classmethod
+    def _secret(cls, value: object) -> object:
+        # A trailing newline from a secrets file would break every upstream call (aiohttp
+        # refuses control characters in headers) or every admin call: strip the ends, refuse
+        # the rest. The message never quotes the value.
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(text, str):
+            text = text.strip()
+            if any(ord(char) < 32 or ord(char) == 127 for char in text):
+                raise ValueError("must not contain control characters")
+            return text
+        return value
 
     @field_validator(
         "ohlcv_providers", "price_providers", "supported_symbols", "supported_intervals",

@@ -2,29 +2,39 @@
 
 The kernel spreads incoming connections over the workers, so one machine's cores are used.
 Each worker has its own container: with CACHE_BACKEND=memory each keeps its own cache,
-circuits and limits; with redis they share them.
+circuits and limits; with redis they share them. In sandbox mode the supervisor runs the
+one simulated upstream every worker calls (see ``entrypoints.sandbox.UpstreamThread``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 import structlog
+
+from adapters.metrics import MULTIPROCESS_ENV, mark_process_dead
 
 log = structlog.get_logger("workers")
 _KILL_MARGIN = 5.0  # seconds past SHUTDOWN_GRACE before a worker that will not stop is killed
 _PARENT_CHECK = 1.0
 
 
-def _worker(overrides: dict[str, Any], rest: bool, grpc: bool) -> None:
+def _worker(
+    overrides: dict[str, Any], rest: bool, grpc: bool, sandbox_upstream: dict[str, str] | None = None
+) -> None:
     # A fresh interpreter (spawn): settings and logging are set up again from the environment.
+    from entrypoints import event_loop
     from entrypoints.cli import load_settings
     from entrypoints.logging_setup import configure_logging
     from entrypoints.serve import run
@@ -47,17 +57,28 @@ def _worker(overrides: dict[str, Any], rest: bool, grpc: bool) -> None:
 
         watcher = asyncio.create_task(stop_when_orphaned())
         try:
-            await run(settings, rest=rest, grpc=grpc, reuse_port=True, stopping=stopping)
+            await run(
+                settings, rest=rest, grpc=grpc, reuse_port=True, stopping=stopping,
+                sandbox_upstream=sandbox_upstream,
+            )  # fmt: skip
         finally:
             watcher.cancel()
 
     try:
-        asyncio.run(serve())
+        event_loop.run(serve(), settings.event_loop)
     except KeyboardInterrupt:
         sys.exit(130)
 
 
-def run_workers(count: int, overrides: dict[str, Any], *, rest: bool, grpc: bool, grace: float) -> int:
+def run_workers(
+    count: int,
+    overrides: dict[str, Any],
+    *,
+    rest: bool,
+    grpc: bool,
+    grace: float,
+    sandbox_seed: int | None = None,
+) -> int:
     """Start ``count`` workers and supervise them; return the exit code.
 
     SIGTERM/SIGINT are passed on to every worker, which shuts down gracefully; one that has
@@ -65,10 +86,58 @@ def run_workers(count: int, overrides: dict[str, Any], *, rest: bool, grpc: bool
     own stops the others and makes the exit code 1: an orchestrator restarts the whole
     service rather than run it short-handed without knowing. So does a worker that fails
     while stopping.
+
+    The workers write their metrics to one directory (``PROMETHEUS_MULTIPROC_DIR``, a fresh
+    temporary one unless the operator set it), so whichever worker answers a scrape of
+    /metrics reports the whole service.
+
+    With ``sandbox_seed`` (sandbox mode) the supervisor starts the simulated upstream before
+    the workers, points every worker at it and stops it after the last one has exited.
     """
+    own_metrics_dir = not os.environ.get(MULTIPROCESS_ENV)
+    if own_metrics_dir:
+        os.environ[MULTIPROCESS_ENV] = tempfile.mkdtemp(prefix="crypto-data-engine-metrics-")
+    try:
+        with _sandbox_upstream(sandbox_seed) as sandbox_upstream:
+            return _supervise(
+                count, overrides, rest=rest, grpc=grpc, grace=grace, sandbox_upstream=sandbox_upstream
+            )
+    finally:
+        if own_metrics_dir:
+            shutil.rmtree(os.environ.pop(MULTIPROCESS_ENV), ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _sandbox_upstream(seed: int | None) -> Iterator[dict[str, str] | None]:
+    """In sandbox mode, the one simulator all workers call (its base URL per provider)."""
+    if seed is None:
+        yield None
+        return
+    from entrypoints.sandbox import UpstreamThread
+
+    upstream = UpstreamThread(seed)
+    simulator = upstream.start()
+    log.warning("sandbox mode: every worker calls one simulated upstream", upstream=simulator.root, seed=seed)
+    try:
+        yield simulator.base_urls
+    finally:
+        upstream.stop()
+
+
+def _supervise(
+    count: int,
+    overrides: dict[str, Any],
+    *,
+    rest: bool,
+    grpc: bool,
+    grace: float,
+    sandbox_upstream: dict[str, str] | None = None,
+) -> int:
     context = multiprocessing.get_context("spawn")  # grpc does not survive fork
     workers: list[BaseProcess] = [
-        context.Process(target=_worker, args=(overrides, rest, grpc), name=f"worker-{i}", daemon=False)
+        context.Process(
+            target=_worker, args=(overrides, rest, grpc, sandbox_upstream), name=f"worker-{i}", daemon=False
+        )
         for i in range(count)
     ]
     stopping = False
@@ -103,6 +172,8 @@ def run_workers(count: int, overrides: dict[str, Any], *, rest: bool, grpc: bool
             if worker.is_alive() or worker.name in reported:
                 continue
             reported.add(worker.name)
+            if worker.pid is not None:
+                mark_process_dead(worker.pid)
             if worker.exitcode != 0:
                 failed = True
             if not stopping:

@@ -16,6 +16,7 @@ from domain.errors import (
     ProviderUnavailable,
     UpstreamBlocked,
     UpstreamRateLimited,
+    UpstreamTimeout,
 )
 
 T = TypeVar("T")
@@ -74,7 +75,7 @@ class UpstreamClient:
                 body = await response.read()
                 return UpstreamResponse(response.status, response.headers, body)
         except TimeoutError:
-            raise ProviderUnavailable(self.provider, "timed out") from None
+            raise UpstreamTimeout(self.provider, "timed out") from None
         except aiohttp.ClientError as error:
             raise ProviderUnavailable(self.provider, f"connection failed ({type(error).__name__})") from None
 

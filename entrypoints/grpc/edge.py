@@ -18,6 +18,7 @@ from urllib.parse import unquote
 import grpc
 import structlog
 
+from adapters.metrics import PrometheusMetrics
 from application.client_limits import ClientLimits
 from domain.errors import RateLimited
 from entrypoints import edge_rules
@@ -59,6 +60,9 @@ class Edge:
     service: str
     client_limits: ClientLimits
     trust_proxy: bool = False
+    metrics: PrometheusMetrics | None = None
+    # Metadata every call starts and ends with: sandbox mode's ("x-data-mode", "sandbox").
+    marks: Metadata = ()
 
     async def admit(self, group: str | None, context: Context) -> None:
         """Count the call against the client's limit for ``group``; raise when over it."""
@@ -76,19 +80,20 @@ class Guarded(Protocol):
 class _Call:
     """Bookkeeping of one RPC: its request id, its final status and its access-log line."""
 
-    def __init__(self, method: str, context: Context) -> None:
+    def __init__(self, method: str, context: Context, metrics: PrometheusMetrics | None = None) -> None:
         self.method = method
+        self.metrics = metrics
         self.context = context
         self.status = grpc.StatusCode.OK
         self.messages = 0
         self.started = time.perf_counter()
         self.trailers: Metadata = ()
 
-    async def begin(self) -> None:
+    async def begin(self, marks: Metadata = ()) -> None:
         request_id = edge_rules.request_id(_metadata(self.context).get("x-request-id"))
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
-        self.trailers = (("x-request-id", request_id),)
+        self.trailers = (("x-request-id", request_id), *marks)
         # Initial metadata too, so a stream's client knows the id before the first message.
         await self.context.send_initial_metadata(self.trailers)
         self.context.set_trailing_metadata(self.trailers)
@@ -113,12 +118,15 @@ class _Call:
 
     def finish(self, streaming: bool = False) -> None:
         extra = {"messages": self.messages} if streaming else {}
+        elapsed = time.perf_counter() - self.started
+        if self.metrics is not None:
+            self.metrics.grpc_call(self.method, self.status.name, elapsed)
         access_log.info(
             "rpc",
             method=self.method,
             status=self.status.name,
             code=self.status.value[0],
-            duration_ms=round((time.perf_counter() - self.started) * 1000, 2),
+            duration_ms=round(elapsed * 1000, 2),
             client=self.context.peer(),
             **extra,
         )
@@ -139,9 +147,9 @@ def unary(
     ) -> Callable[[S, Req, Context], Awaitable[Resp]]:
         @functools.wraps(handler)
         async def wrapper(self: S, request: Req, context: Context) -> Resp:
-            call = _Call(f"/{self.edge.service}/{handler.__name__}", context)
+            call = _Call(f"/{self.edge.service}/{handler.__name__}", context, self.edge.metrics)
             try:
-                await call.begin()
+                await call.begin(self.edge.marks)
                 await self.edge.admit(group, context)
                 return await handler(self, request, context)
             except grpc.aio.AbortError:
@@ -172,9 +180,9 @@ def server_stream(
     ) -> Callable[[S, Req, Context], AsyncIterator[Resp]]:
         @functools.wraps(handler)
         async def wrapper(self: S, request: Req, context: Context) -> AsyncIterator[Resp]:
-            call = _Call(f"/{self.edge.service}/{handler.__name__}", context)
+            call = _Call(f"/{self.edge.service}/{handler.__name__}", context, self.edge.metrics)
             try:
-                await call.begin()
+                await call.begin(self.edge.marks)
                 await self.edge.admit(group, context)
                 # aclosing: the handler's own finally blocks run now, not whenever it is collected
                 async with contextlib.aclosing(handler(self, request, context)) as messages:  # type: ignore[type-var]

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from entrypoints.container import UseCases
 from entrypoints.grpc import mapping
 from entrypoints.grpc.edge import Context, Edge, server_stream, unary
+from entrypoints.grpc.sandbox import SANDBOX_METADATA
 from protos.cryptodata.v1 import market_data_pb2 as pb
 from protos.cryptodata.v1 import market_data_pb2_grpc as pb_grpc
 
@@ -15,10 +16,17 @@ SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["MarketData"].full_name
 
 
 class MarketDataServicer(pb_grpc.MarketDataServicer):
-    """Serves the same use cases as REST, with the same client-limit groups."""
+    """Serves the same use cases as REST, with the same client-limit groups.
 
-    def __init__(self, use_cases: UseCases, stream_interval: float, trust_proxy: bool = False) -> None:
-        self.edge = Edge(SERVICE_NAME, use_cases.client_limits, trust_proxy)
+    With ``sandbox`` every call carries ``x-data-mode: sandbox`` and GetHealth says so.
+    """
+
+    def __init__(
+        self, use_cases: UseCases, stream_interval: float, trust_proxy: bool = False, *, sandbox: bool = False
+    ) -> None:
+        self.edge = Edge(SERVICE_NAME, use_cases.client_limits, trust_proxy, use_cases.metrics,
+                         marks=SANDBOX_METADATA if sandbox else ())  # fmt: skip
+        self._sandbox = sandbox
         self._use_cases = use_cases
         self._stream_interval = stream_interval
         self._closing = asyncio.Event()
@@ -61,7 +69,7 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
     @unary(None)  # like /api/health: never rate limited, probes must always get through
     async def GetHealth(self, request: pb.GetHealthRequest, context: Context) -> pb.GetHealthResponse:
         """The health report."""
-        return mapping.health_response(await self._use_cases.get_health.execute())
+        return mapping.health_response(await self._use_cases.get_health.execute(), self._sandbox)
 
     @server_stream("prices")
     async def StreamPrices(

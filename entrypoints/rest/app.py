@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from entrypoints.container import Container, UseCases, start, stop
-from entrypoints.rest.keys import CONTAINER, SETTINGS, USE_CASES
+from entrypoints.rest.keys import CONTAINER, RENDERED, SETTINGS, USE_CASES
 from entrypoints.rest.middlewares import setup_middlewares
+from entrypoints.rest.rendered import RenderedBodies
 from entrypoints.rest.routes import setup_routes
+from entrypoints.rest.sandbox import setup_sandbox_marks
 from entrypoints.settings import Settings
 
 
@@ -28,12 +30,18 @@ def create_app(
     closes it on cleanup). With them, whoever resolved them owns it: the runner of
     ``entrypoints.serve`` shares one container between REST and gRPC and closes it only
     after both servers have stopped.
+
+    With ``settings.sandbox`` every answer is marked as simulated (see ``rest.sandbox``);
+    pointing the providers at the simulator is the runner's job (``entrypoints.serve``).
     """
     app = web.Application(client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[CONTAINER] = container
-    setup_middlewares(app, settings.cors_origins, settings.trust_proxy)
-    setup_routes(app)
+    app[RENDERED] = RenderedBodies()
+    setup_middlewares(app, settings.cors_origins, settings.trust_proxy, container.metrics())
+    setup_routes(app, metrics=settings.metrics_enabled)
+    if settings.sandbox:
+        setup_sandbox_marks(app)
     if use_cases is None:
         app.cleanup_ctx.append(_engine)
     else:

@@ -64,7 +64,9 @@ _REDOC = """<!DOCTYPE html>
 async def openapi_json(request: web.Request) -> web.Response:
     """GET /openapi.json: the OpenAPI document of this service's settings."""
     settings = request.app[SETTINGS]
-    document = openapi.document(tuple(settings.supported_intervals), tuple(settings.supported_symbols))
+    document = openapi.document(
+        tuple(settings.supported_intervals), tuple(settings.supported_symbols), settings.metrics_enabled
+    )
     return rendering.json_response(document)
 
 

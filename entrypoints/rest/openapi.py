@@ -109,8 +109,31 @@ def component_schemas() -> dict[str, Any]:
     return dict(top["$defs"])
 
 
+_METRICS = {
+    "get": {
+        "summary": "Prometheus metrics (METRICS_ENABLED)",
+        "description": "Requests by route and status with latency, upstream calls by provider and outcome "
+        "with latency, circuit states, cache hits/misses/stale serves, single-flight joins and rate-limited "
+        "requests, in Prometheus' text exposition format.",
+        "operationId": "get_metrics",
+        "parameters": [],
+        "tags": ["operations"],
+        "responses": {
+            "200": {
+                "description": "OK",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            },
+            "500": {
+                "description": _ERRORS[500],
+                "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorResponse")}}},
+            },
+        },
+    }
+}
+
+
 @lru_cache(maxsize=8)
-def document(intervals: tuple[str, ...], symbols: tuple[str, ...]) -> dict[str, Any]:
+def document(intervals: tuple[str, ...], symbols: tuple[str, ...], metrics: bool = True) -> dict[str, Any]:
     """The whole OpenAPI document for a service supporting ``intervals`` and ``symbols``."""
     paths: dict[str, Any] = {}
     for op in operations(intervals, symbols):
@@ -124,6 +147,8 @@ def document(intervals: tuple[str, ...], symbols: tuple[str, ...]) -> dict[str, 
         if op.admin:
             entry["security"] = [{"adminToken": []}]
         paths.setdefault(op.path, {})[op.method] = entry
+    if metrics:
+        paths["/metrics"] = _METRICS
     return {
         "openapi": "3.1.0",
         "info": {
@@ -131,7 +156,9 @@ def document(intervals: tuple[str, ...], symbols: tuple[str, ...]) -> dict[str, 
             "version": __version__,
             "description": "Candles, prices, sentiment and market overview aggregated from public providers. "
             "Data responses share the envelope `{success, data, timestamp, stale}`; every error is "
-            "`{success: false, error: {code, message, details, retryAfter}, timestamp}`.",
+            "`{success: false, error: {code, message, details, retryAfter}, timestamp}`. In sandbox mode "
+            "(`serve --sandbox`) the data is simulated: every response carries `X-Data-Mode: sandbox` and "
+            'every JSON answer `"sandbox": true`.',
         },
         "tags": [{"name": "market data"}, {"name": "operations"}],
         "paths": paths,

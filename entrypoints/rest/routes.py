@@ -16,7 +16,7 @@ LIMITED_GROUPS = {
 }
 
 
-def setup_routes(app: web.Application) -> None:
+def setup_routes(app: web.Application, *, metrics: bool = True) -> None:
     """Register every route (the API's own documentation included; ``openapi`` documents the rest)."""
     app.router.add_get("/api/ohlcv", handlers.ohlcv)
     app.router.add_get("/api/prices", handlers.prices)
@@ -25,4 +25,6 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/api/health", handlers.health)
     app.router.add_get("/api/cache/stats", handlers.cache_stats)
     app.router.add_post("/api/cache/clear", handlers.cache_clear)
+    if metrics:
+        app.router.add_get("/metrics", handlers.metrics)
     setup_docs(app)

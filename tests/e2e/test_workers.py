@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -134,3 +135,55 @@ async def test_workers_stop_when_their_supervisor_is_killed(simulator: UpstreamS
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
     assert not any(_alive(pid) for pid in pids)
+
+
+async def test_any_worker_answers_a_scrape_with_the_whole_services_metrics(
+    simulator: UpstreamSimulator, tmp_path: Path
+) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def health_requests(exposition: str) -> float:
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(exposition)
+            for sample in family.samples
+            if sample.name == "cde_http_requests_total" and sample.labels.get("route") == "/api/health"
+        )
+
+    async def fresh_get(path: str) -> str:  # a new connection: the kernel picks a worker
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+            async with http.get(f"http://127.0.0.1:{port}{path}") as response:
+                assert response.status == 200
+                return await response.text()
+
+    port = free_port()
+    env = {k: v for k, v in _environment(simulator).items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "entrypoints.cli", "serve", "--workers", "2", "--rest-only",
+        "--host", "127.0.0.1", "--port", str(port),
+        cwd=tmp_path, env=env, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(60):
+            while True:  # until both workers listen
+                try:
+                    pids = await _pids_answering(port, 40)
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.2)
+                    continue
+                if len(pids) == 2:
+                    break
+                await asyncio.sleep(0.2)
+            before = [health_requests(await fresh_get("/metrics")) for _ in range(4)]
+            served = {json.loads(await fresh_get("/api/health"))["pid"] for _ in range(30)}
+            after = [health_requests(await fresh_get("/metrics")) for _ in range(4)]
+            process.send_signal(signal.SIGTERM)
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert served == pids  # both workers answered some of the 30
+    # Whichever worker answers a scrape, it reports both workers' requests.
+    assert len(set(before)) == 1 and len(set(after)) == 1
+    assert after[0] - before[0] == 30

@@ -82,3 +82,19 @@ def test_the_stream_interval_cannot_exceed_the_five_seconds_clients_are_promised
     monkeypatch.setenv("GRPC_STREAM_INTERVAL", "6")
     with pytest.raises(ValidationError, match="grpc_stream_interval"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_secrets_lose_surrounding_whitespace_and_refuse_control_characters() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from entrypoints.settings import Settings
+
+    settings = Settings(_env_file=None, coingecko_api_key="CG-key\n", admin_token="  tok  ")  # type: ignore[call-arg]
+    assert settings.coingecko_api_key.get_secret_value() == "CG-key"
+    assert settings.admin_token.get_secret_value() == "tok"
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=None, coincap_api_key="cc-\x07key")  # type: ignore[call-arg]
+    message = refused.value.errors()[0]["msg"]  # what the command prints (it never prints the input)
+    assert "control characters" in message
+    assert "cc-" not in message
