@@ -11,6 +11,7 @@ from domain.errors import InvalidParameter, InvalidSymbol
 DEFAULT_QUOTE = "USDT"
 QUOTES: tuple[str, ...] = ("USDT", "USDC", "USD")
 _TOKEN = re.compile(r"^[A-Z0-9]{1,15}$")
+_MEMO_MAX = 4096  # distinct valid inputs remembered (the supported set is small)
 _SEPARATORS = re.compile(r"[/\-_:]")
 
 
@@ -42,6 +43,9 @@ class SymbolParser:
         self._bases = frozenset(self._order)
         if not self._bases:
             raise ValueError("at least one supported symbol is required")
+        # Valid inputs already parsed: clients repeat the same few, on every request.
+        self._parsed: dict[str, Symbol] = {}
+        self._parsed_lists: dict[str, tuple[str, ...]] = {}
 
     @property
     def supported_bases(self) -> frozenset[str]:
@@ -50,6 +54,15 @@ class SymbolParser:
 
     def parse(self, raw: str | None) -> Symbol:
         """Return the symbol for ``raw`` or raise :class:`InvalidSymbol`."""
+        known = self._parsed.get(raw) if raw is not None else None
+        if known is not None:
+            return known
+        symbol = self._parse(raw)
+        if len(self._parsed) < _MEMO_MAX:
+            self._parsed[raw] = symbol  # type: ignore[index]
+        return symbol
+
+    def _parse(self, raw: str | None) -> Symbol:
         if raw is None or not raw.strip():
             raise InvalidParameter("symbol is required", field="symbol")
         if not raw.isascii():  # before upper(): "ſol".upper() is "SOL"
@@ -85,12 +98,18 @@ class SymbolParser:
         """
         if raw is None or not raw.strip():
             return self._order
+        known = self._parsed_lists.get(raw)
+        if known is not None:
+            return known
         seen: dict[str, None] = {}
         for item in raw.split(","):
             if not item.strip():
                 raise InvalidSymbol(f"empty entry in symbol list {raw!r}", field="symbols")
             seen.setdefault(self.parse(item).base, None)
-        return tuple(seen)
+        bases = tuple(seen)
+        if len(self._parsed_lists) < _MEMO_MAX:
+            self._parsed_lists[raw] = bases
+        return bases
 
     def _check_token(self, raw: str, token: str) -> None:
         if not _TOKEN.match(token):

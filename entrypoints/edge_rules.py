@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
 import re
-import uuid
 
 INTERNAL_MESSAGE = "internal error; see the service logs with this request id"
 DEFAULT_RETRY_AFTER = 30  # seconds, when no provider said when to come back
@@ -13,7 +13,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
 def request_id(given: str | None) -> str:
     """The caller's request id when it is sane (safe to echo and log), else a new one."""
-    return given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
+    return given if given and _REQUEST_ID.match(given) else os.urandom(16).hex()
 
 
 def retry_after_seconds(retry_after: float | None) -> int:

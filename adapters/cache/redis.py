@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import struct
 import time
+from collections import OrderedDict
 from typing import Any
 
 from redis.asyncio import Redis
@@ -20,6 +21,7 @@ DEFAULT_NAMESPACE = "cde"
 _HEADER = struct.Struct("<ddd")  # stored_at, fresh_until, stale_until
 _SIZE_EVERY = 10.0  # seconds between two counts of the entries
 _SIZE_BUDGET = 1.0  # seconds one count may take; past it the count is a lower bound
+_DECODED_MAX = 512  # entries whose decoded value this process keeps, by their header
 
 
 class RedisCache:
@@ -31,6 +33,12 @@ class RedisCache:
     plus the compact codec's JSON. Hits and misses are counted by this process; the number
     of entries is counted in Redis at most every 10 s, within a time budget, so health polls
     cannot turn into keyspace scans.
+
+    Decoding a thousand candles on every hit would cost more than the rest of the request, so
+    the process keeps the values it decoded, by key, with their header. A lookup first reads
+    only the 24-byte header (GETRANGE); when it is the header of the kept value, that value is
+    the stored one and nothing more is read. Any write or clear changes or removes the header,
+    so a replica never serves a value Redis no longer holds.
     """
 
     def __init__(self, client: Redis, clock: Clock, namespace: str = DEFAULT_NAMESPACE) -> None:
@@ -40,6 +48,7 @@ class RedisCache:
         self._lookups = LookupCounter()
         self._size = 0
         self._size_counted_at = float("-inf")
+        self._decoded: OrderedDict[str, tuple[bytes, CacheEntry]] = OrderedDict()
 
     @property
     def prefix(self) -> str:
@@ -48,9 +57,33 @@ class RedisCache:
 
     async def get(self, key: str) -> CacheEntry | None:
         """The entry while fresh or within its stale window."""
-        blob = await self._client.get(self._prefix + key)
-        entry = self._entry(blob) if blob is not None else None
+        name = self._prefix + key
+        kept = self._decoded.get(key)
+        if kept is None:
+            entry = await self._read(key, name)
+        else:
+            header = await self._client.getrange(name, 0, _HEADER.size - 1)
+            if header == kept[0]:
+                self._decoded.move_to_end(key)
+                entry = kept[1]
+            elif not header:
+                del self._decoded[key]
+                entry = None
+            else:
+                entry = await self._read(key, name)
         return self._lookups.servable(entry, self._clock.now())
+
+    async def _read(self, key: str, name: str) -> CacheEntry | None:
+        blob = await self._client.get(name)
+        entry = self._entry(blob) if blob is not None else None
+        if entry is None:
+            self._decoded.pop(key, None)
+            return None
+        self._decoded[key] = (bytes(blob[: _HEADER.size]), entry)
+        self._decoded.move_to_end(key)
+        if len(self._decoded) > _DECODED_MAX:
+            self._decoded.popitem(last=False)
+        return entry
 
     async def set(self, key: str, value: Any, ttl: float, stale_ttl: float) -> None:
         """Store ``value``; Redis drops it once the stale window is over."""
@@ -70,6 +103,7 @@ class RedisCache:
         if batch:
             removed += await self._client.unlink(*batch)
         self._size, self._size_counted_at = 0, time.monotonic()
+        self._decoded.clear()
         return removed
 
     async def stats(self) -> CacheStats:

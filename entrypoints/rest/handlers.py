@@ -7,11 +7,12 @@ import re
 
 from aiohttp import web
 
+from adapters.metrics import CONTENT_TYPE
 from domain.candle import DEFAULT_CANDLES
 from domain.errors import InvalidParameter
 from entrypoints.rest import rendering
 from entrypoints.rest.errors import ApiError
-from entrypoints.rest.keys import SETTINGS, USE_CASES
+from entrypoints.rest.keys import RENDERED, SETTINGS, USE_CASES
 
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
 
@@ -31,31 +32,49 @@ async def ohlcv(request: web.Request) -> web.Response:
     interval = query.get("interval", query.get("timeframe"))
     limit = _int_param(request, "limit", DEFAULT_CANDLES)
     served = await request.app[USE_CASES].get_ohlcv.execute(query.get("symbol"), interval, limit)
-    return rendering.data_response(rendering.ohlcv(served))
+    series = served.value
+    key = ("ohlcv", series.symbol.pair, series.interval.name, len(series.candles), series.source,
+           served.fetched_at, served.stale)  # fmt: skip
+    return request.app[RENDERED].response(key, lambda: rendering.data_body(rendering.ohlcv(served)))
 
 
 async def prices(request: web.Request) -> web.Response:
     """GET /api/prices?symbols=BTC,ETH (none: every supported symbol)."""
     served = await request.app[USE_CASES].get_prices.execute(request.query.get("symbols"))
-    return rendering.data_response(rendering.prices(served))
+    board = served.value
+    key = ("prices", tuple(q.symbol for q in board.quotes), board.missing, board.sources,
+           served.fetched_at, served.stale)  # fmt: skip
+    return request.app[RENDERED].response(key, lambda: rendering.data_body(rendering.prices(served)))
 
 
 async def sentiment(request: web.Request) -> web.Response:
     """GET /api/sentiment."""
     served = await request.app[USE_CASES].get_sentiment.execute()
-    return rendering.data_response(rendering.sentiment(served))
+    key = ("sentiment", served.value.source, served.fetched_at, served.stale)
+    return request.app[RENDERED].response(key, lambda: rendering.data_body(rendering.sentiment(served)))
 
 
 async def market_overview(request: web.Request) -> web.Response:
     """GET /api/market/overview."""
     served = await request.app[USE_CASES].get_market_overview.execute()
-    return rendering.data_response(rendering.overview(served))
+    key = ("market", served.value.source, served.fetched_at, served.stale)
+    return request.app[RENDERED].response(key, lambda: rendering.data_body(rendering.overview(served)))
 
 
 async def health(request: web.Request) -> web.Response:
     """GET /api/health: 200 unless no data can be served at all (503)."""
     report = await request.app[USE_CASES].get_health.execute()
     return rendering.model_response(rendering.health(report), 503 if report.status == "unhealthy" else 200)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """GET /metrics: Prometheus' text format, circuit states read at scrape time."""
+    use_cases = request.app[USE_CASES]
+    report = await use_cases.get_health.execute()
+    use_cases.metrics.circuits((p.name, p.circuit) for p in report.providers)
+    response = web.Response(body=use_cases.metrics.exposition())
+    response.headers["Content-Type"] = CONTENT_TYPE
+    return response
 
 
 async def cache_stats(request: web.Request) -> web.Response:

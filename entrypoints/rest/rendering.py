@@ -48,12 +48,12 @@ def model_response(model: schemas.ApiModel, status: int = 200) -> web.Response:
     return json_response(model.body(), status)
 
 
-def data_response(model: schemas.DataEnvelope) -> web.Response:
-    """A success envelope; ``dataTimestamp`` appears only on stale answers."""
+def data_body(model: schemas.DataEnvelope) -> dict[str, Any]:
+    """A success envelope's JSON object; ``dataTimestamp`` appears only on stale answers."""
     body = model.body()
     if body["dataTimestamp"] is None:
         del body["dataTimestamp"]
-    return json_response(body)
+    return body
 
 
 def envelope_fields(served: Served[Any]) -> dict[str, Any]:

@@ -1,0 +1,56 @@
+"""Per-client limits in process memory: a moving window of request times per client and group.
+
+The same rule as the ``limits`` library's moving window (at most N requests in any 60 s), on
+the hot path of every limited request, so it is kept to a few dictionary and deque operations;
+the shared Redis limiter stays on ``limits``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+from domain.ports import RateDecision
+
+WINDOW = 60.0
+_SWEEP_EVERY = 10_000  # hits between two sweeps of clients idle for a whole window
+
+
+class LocalClientRateLimiter:
+    """Implements the ClientRateLimiter port for one process."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, sweep_every: int = _SWEEP_EVERY) -> None:
+        self._clock = clock
+        self._hits: dict[tuple[str, str], deque[float]] = {}
+        self._sweep_every = sweep_every
+        self._until_sweep = sweep_every
+
+    def __len__(self) -> int:
+        """Clients (per group) remembered."""
+        return len(self._hits)
+
+    async def hit(self, group: str, client: str, per_minute: int) -> RateDecision:
+        """Count one request; refused requests are not counted."""
+        now = self._clock()
+        key = (group, client)
+        times = self._hits.get(key)
+        if times is None:
+            times = self._hits[key] = deque()
+        horizon = now - WINDOW
+        while times and times[0] <= horizon:
+            times.popleft()
+        self._until_sweep -= 1
+        if self._until_sweep <= 0:
+            self._sweep(horizon)
+        if len(times) >= per_minute:
+            return RateDecision(False, per_minute, 0, max(times[-per_minute] + WINDOW - now, 0.0))
+        times.append(now)
+        return RateDecision(True, per_minute, per_minute - len(times), 0.0)
+
+    def _sweep(self, horizon: float) -> None:
+        """Forget clients with no request in the last window, so memory follows the live ones."""
+        self._until_sweep = self._sweep_every
+        idle = [key for key, times in self._hits.items() if not times or times[-1] <= horizon]
+        for key in idle:
+            del self._hits[key]
