@@ -155,3 +155,34 @@ async def test_hits_and_misses_are_counted_on_every_lookup(
     await cache.get("other")
     stats = await cache.stats()
     assert (stats.hits, stats.misses, stats.size) == (1, 1, 0)  # the size waits for its next count
+
+
+async def _commands(client: Redis) -> dict[str, int]:
+    stats = await client.info("commandstats")
+    return {name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()}
+
+
+async def test_a_hit_on_a_value_already_decoded_reads_only_its_header(client: Redis, clock: FakeClock) -> None:
+    cache = RedisCache(client, clock)
+    await cache.set("k", series(), ttl=30, stale_ttl=60)
+    assert (await cache.get("k")).value == series()  # read whole and decoded once
+    await client.config_resetstat()
+    for _ in range(5):
+        assert (await cache.get("k")).value == series()
+    calls = await _commands(client)
+    assert calls.get("getrange") == 5
+    assert "get" not in calls
+
+
+async def test_a_replica_never_serves_its_decoded_copy_of_a_value_another_replaced(
+    client: Redis, clock: FakeClock
+) -> None:
+    reader, writer = RedisCache(client, clock), RedisCache(client, clock)
+    await writer.set("k", series(), ttl=30, stale_ttl=60)
+    assert (await reader.get("k")).value == series()
+    newer = MarketOverview(2.6e12, 9.0e10, 51.0, 17.0, 15001, None, 0.4, 1_800_000_001.0, "coingecko")
+    clock.advance(1)
+    await writer.set("k", newer, ttl=30, stale_ttl=60)
+    assert (await reader.get("k")).value == newer
+    await writer.clear()
+    assert await reader.get("k") is None
