@@ -9,11 +9,15 @@ the values of fields named like credentials, and credential-looking text (``Bear
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import logging
 import os
 import re
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit
 
@@ -230,6 +234,82 @@ def _json_line(logger: Any, method_name: str, event_dict: EventDict) -> str:
     return orjson.dumps(event_dict, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+class _JsonLines:
+    """The JSON format's hot path for one line per request (the REST access log).
+
+    The same line structlog would render (fields, event, level, logger, timestamp, redacted
+    by the same processor), without its machinery; lines written in one turn of the event
+    loop go to stderr in one write at the end of that turn.
+    """
+
+    def __init__(self, enabled: bool, redactor: SecretRedactor) -> None:
+        self.enabled = enabled
+        self._redactor = redactor
+        self._pending: list[bytes] = []
+        self._second = -1
+        self._prefix = ""
+
+    def write(self, name: str, event: str, fields: dict[str, Any]) -> None:
+        fields["event"] = event
+        fields["level"] = "info"
+        fields["logger"] = name
+        fields["timestamp"] = self._timestamp()
+        self._redactor(None, "info", fields)
+        line = orjson.dumps(fields, default=repr, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE)
+        if not self._pending:
+            try:
+                asyncio.get_running_loop().call_soon(self.flush)
+            except RuntimeError:  # no loop: nothing would flush later
+                self._pending.append(line)
+                self.flush()
+                return
+        self._pending.append(line)
+
+    def flush(self) -> None:
+        if self._pending:
+            text = b"".join(self._pending).decode()
+            self._pending.clear()
+            stream = sys.stderr
+            stream.write(text)
+            stream.flush()
+
+    def _timestamp(self) -> str:
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._prefix = datetime.fromtimestamp(second, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{self._prefix}.{int((now - second) * 1_000_000):06d}Z"
+
+
+_FAST: _JsonLines | None = None
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    if _FAST is not None:
+        _FAST.flush()
+
+
+def hot_info(name: str) -> Callable[..., None]:
+    """An info-level log method for a line written on every request.
+
+    In the JSON format it takes the hot path of :class:`_JsonLines`; otherwise (console,
+    tests capturing structlog events) it is ``structlog.get_logger(name).info``. Context
+    variables are not merged on the hot path: pass what the line needs (``request_id``).
+    """
+    slow = structlog.get_logger(name)
+
+    def info(event: str, **fields: Any) -> None:
+        fast = _FAST
+        if fast is None:
+            slow.info(event, **fields)
+        elif fast.enabled:
+            fast.write(name, event, fields)
+
+    return info
+
+
 # One list, changed in place by every configuration: loggers cached on first use keep a
 # reference to it, so a later configuration (tests, a worker) still reaches them.
 _PROCESSORS: list[structlog.typing.Processor] = []
@@ -254,7 +334,11 @@ def configure_logging(level: str = "INFO", fmt: str = "json", secrets: Iterable[
     ``secrets``: values to mask in every line (see :func:`secret_values`); by default the
     secret settings as read from the environment and ``.env``.
     """
+    global _FAST
     redactor = SecretRedactor(secrets_from_environment() if secrets is None else secrets)
+    if _FAST is not None:
+        _FAST.flush()
+    _FAST = _JsonLines(logging.getLevelName(level.upper()) <= logging.INFO, redactor) if fmt == "json" else None
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

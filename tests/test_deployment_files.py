@@ -324,3 +324,20 @@ def test_env_vars_mentioned_in_hugging_face_readme_exist() -> None:
     mentioned = set(re.findall(r"`([A-Z][A-Z0-9_]{3,})(?:=|`)", HF_README.read_text(encoding="utf-8")))
     assert mentioned, "the Space README names settings"
     assert mentioned - known == set(), f"not in .env.example: {sorted(mentioned - known)}"
+
+
+def test_every_setting_is_in_env_example_with_its_default_and_in_the_readme() -> None:
+    from entrypoints.settings import Settings
+
+    example = Settings(_env_file=ENV_EXAMPLE)  # type: ignore[call-arg]
+    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    readme = (ROOT / "README.md").read_text()
+    names = env_example_names()
+    for name in Settings.model_fields:
+        assert name.upper() in names, f"{name.upper()} missing from .env.example"
+        assert getattr(example, name) == getattr(defaults, name), f"{name.upper()}: .env.example is not the default"
+        parts = name.upper().split("_")
+        grouped = any(  # a row like "CACHE_TTL_PRICES / _OHLCV / _SENTIMENT"
+            "_".join(parts[:i]) + "_" in readme and "/ _" + "_".join(parts[i:]) in readme for i in range(1, len(parts))
+        )
+        assert name.upper() in readme or grouped, f"{name.upper()} missing from the README"

@@ -14,12 +14,13 @@ from adapters.metrics import PrometheusMetrics
 from domain.errors import RateLimited
 from entrypoints import edge_rules
 from entrypoints.edge_rules import last_forwarded
+from entrypoints.logging_setup import hot_info
 from entrypoints.rest.errors import envelope, response_for
 from entrypoints.rest.keys import USE_CASES
 from entrypoints.rest.routes import LIMITED_GROUPS
 
 _EXPOSED = "X-Request-ID, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining"
-access_log = structlog.get_logger("access")
+access_log = hot_info("access")
 error_log = structlog.get_logger("errors")
 
 
@@ -80,7 +81,8 @@ def edge_middleware(
         started = time.perf_counter()
         headers = request.headers
         request_id = edge_rules.request_id(headers.get("X-Request-ID"))
-        structlog.contextvars.clear_contextvars()
+        # Only the request id is ever bound, so binding it replaces the previous request's
+        # (requests on one keep-alive connection share a task, hence a context).
         structlog.contextvars.bind_contextvars(request_id=request_id)
         origin = headers.get("Origin")
         permitted = origin is not None and (allow_all or origin in allowed)
@@ -109,13 +111,14 @@ def edge_middleware(
             elapsed = time.perf_counter() - started
             if metrics is not None:
                 metrics.request(_route_of(request), request.method, status, elapsed)
-            access_log.info(
+            access_log(
                 "request",
                 method=request.method,
                 path=request.path,
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),
                 client=request.remote,
+                request_id=request_id,
             )
 
     return middleware
