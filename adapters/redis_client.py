@@ -41,8 +41,3 @@ async def redis_client(url: str, op_timeout: float, max_connections: int = 128) 
     finally:
         await client.aclose()
         await pool.aclose()
-
-
-def limits_storage_uri(url: str) -> str:
-    """The ``limits`` library's name for the same Redis (``async+redis://...``)."""
-    return url if url.startswith("async+") else f"async+{url}"

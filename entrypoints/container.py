@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from dependency_injector import containers, providers
-from limits.aio.storage import RedisStorage
 
 from adapters.cache.failover import FailoverCache
 from adapters.cache.fill_locks import LocalFillLocks, RedisFillLocks
@@ -22,12 +21,12 @@ from adapters.providers.coincap import CoinCapAdapter
 from adapters.providers.coingecko import CoinGeckoAdapter, key_header
 from adapters.providers.kraken import KrakenAdapter
 from adapters.providers.upstream import UpstreamClient
-from adapters.redis_client import connection_options, limits_storage_uri, redis_client
-from adapters.resilience.client_rate_limiter import LimitsClientRateLimiter
+from adapters.redis_client import redis_client
 from adapters.resilience.local_rate_limiter import LocalClientRateLimiter
 from adapters.resilience.memory_cooldowns import MemoryCooldowns
 from adapters.resilience.purgatory_breakers import PurgatoryBreakers, redis_unit_of_work
 from adapters.resilience.redis_cooldowns import RedisCooldowns, SharedCooldowns
+from adapters.resilience.redis_rate_limiter import RedisClientRateLimiter
 from adapters.resilience.upstream_budget import LimitsUpstreamBudgets
 from adapters.shared_backend import Failover, SharedBackendGuard
 from application.cache_admin import CacheAdmin
@@ -70,15 +69,6 @@ REDIS_PREFIX = f"{DEFAULT_NAMESPACE}:{FORMAT_VERSION}:"
 def _fill_wait(request_timeout: float, ohlcv_providers: list[str]) -> float:
     # Long enough for a filler to walk the whole fallback chain.
     return request_timeout * len(ohlcv_providers) + 1.0
-
-
-def _limits_redis_storage(url: str, op_timeout: float) -> RedisStorage:
-    return RedisStorage(
-        limits_storage_uri(url),
-        implementation="redispy",
-        key_prefix=f"{REDIS_PREFIX}limits",
-        **connection_options(op_timeout),
-    )
 
 
 def _capabilities(ohlcv: list[str], prices: list[str], sentiment: bool) -> dict[str, list[str]]:
@@ -286,12 +276,7 @@ class Container(containers.DeclarativeContainer):
             memory=providers.Singleton(LocalClientRateLimiter),
             redis=providers.Singleton(
                 Failover,
-                providers.Singleton(
-                    LimitsClientRateLimiter,
-                    storage=providers.Singleton(
-                        _limits_redis_storage, config.redis_url, config.redis_timeout
-                    ),
-                ),
+                providers.Singleton(RedisClientRateLimiter, redis, REDIS_PREFIX),
                 providers.Singleton(LocalClientRateLimiter),
                 shared_guard,
             ),

@@ -1,0 +1,49 @@
+"""The shared client limiter against a real redis-server: one window for every replica."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from adapters.resilience.redis_rate_limiter import RedisClientRateLimiter
+
+
+@pytest.fixture
+async def client(redis_server: Any) -> AsyncIterator[Redis]:
+    redis = Redis.from_url(redis_server.url)
+    yield redis
+    await redis.aclose()
+
+
+async def test_replicas_share_one_window_and_refusals_say_when_to_retry(client: Redis) -> None:
+    one, two = RedisClientRateLimiter(client, "t:"), RedisClientRateLimiter(client, "t:")
+    decisions = [await (one if i % 2 else two).hit("prices", "10.0.0.1", 3) for i in range(5)]
+    assert [d.allowed for d in decisions] == [True, True, True, False, False]
+    assert [d.remaining for d in decisions] == [2, 1, 0, 0, 0]
+    assert all(d.limit == 3 for d in decisions)
+    assert 59.0 < decisions[3].retry_after <= 60.0  # the first request leaves the window in ~60 s
+    other = await one.hit("prices", "10.0.0.2", 3)
+    assert other.allowed and other.remaining == 2  # another client has its own window
+    assert (await one.hit("ohlcv", "10.0.0.1", 3)).allowed  # and another group too
+
+
+async def test_refused_requests_are_not_counted(client: Redis) -> None:
+    limiter = RedisClientRateLimiter(client, "t:")
+    assert (await limiter.hit("ohlcv", "c", 1)).allowed
+    for _ in range(3):
+        assert not (await limiter.hit("ohlcv", "c", 1)).allowed
+    assert await client.zcard("t:ratelimit:ohlcv:c") == 1
+    assert 0 < await client.pttl("t:ratelimit:ohlcv:c") <= 60_000  # gone once the window is over
+
+
+async def test_one_round_trip_per_request(client: Redis) -> None:
+    limiter = RedisClientRateLimiter(client, "t:")
+    await limiter.hit("prices", "warm", 100)  # loads the script
+    await client.config_resetstat()
+    for _ in range(5):
+        await limiter.hit("prices", "c", 100)
+    calls = {name: value["calls"] for name, value in (await client.info("commandstats")).items()}
+    assert calls.get("cmdstat_evalsha") == 5
