@@ -22,6 +22,7 @@ _HEADER = struct.Struct("<ddd")  # stored_at, fresh_until, stale_until
 _SIZE_EVERY = 10.0  # seconds between two counts of the entries
 _SIZE_BUDGET = 1.0  # seconds one count may take; past it the count is a lower bound
 _DECODED_MAX = 512  # entries whose decoded value this process keeps, by their header
+RECHECK_AFTER = 0.25  # seconds a kept value is served before Redis is asked whether it changed
 
 
 class RedisCache:
@@ -35,10 +36,12 @@ class RedisCache:
     cannot turn into keyspace scans.
 
     Decoding a thousand candles on every hit would cost more than the rest of the request, so
-    the process keeps the values it decoded, by key, with their header. A lookup first reads
-    only the 24-byte header (GETRANGE); when it is the header of the kept value, that value is
-    the stored one and nothing more is read. Any write or clear changes or removes the header,
-    so a replica never serves a value Redis no longer holds.
+    the process keeps the values it decoded (or stored), by key, with their header. A lookup
+    of a kept value asks Redis at most every ``RECHECK_AFTER`` seconds whether it changed, by
+    reading only the 24-byte header (GETRANGE): the same header (a write's own time to the
+    microsecond, and its TTLs) means the same value, and
+    nothing more is read. So a value another replica replaced or cleared is served here for
+    at most a quarter of a second more; expiry is checked locally on every lookup.
     """
 
     def __init__(self, client: Redis, clock: Clock, namespace: str = DEFAULT_NAMESPACE) -> None:
@@ -48,7 +51,7 @@ class RedisCache:
         self._lookups = LookupCounter()
         self._size = 0
         self._size_counted_at = float("-inf")
-        self._decoded: OrderedDict[str, tuple[bytes, CacheEntry]] = OrderedDict()
+        self._decoded: OrderedDict[str, tuple[bytes, CacheEntry, float]] = OrderedDict()
 
     @property
     def prefix(self) -> str:
@@ -61,10 +64,13 @@ class RedisCache:
         kept = self._decoded.get(key)
         if kept is None:
             entry = await self._read(key, name)
+        elif self._clock.monotonic() - kept[2] < RECHECK_AFTER:
+            self._decoded.move_to_end(key)
+            entry = kept[1]
         else:
             header = await self._client.getrange(name, 0, _HEADER.size - 1)
             if header == kept[0]:
-                self._decoded.move_to_end(key)
+                self._keep(key, header, kept[1])
                 entry = kept[1]
             elif not header:
                 del self._decoded[key]
@@ -73,23 +79,27 @@ class RedisCache:
                 entry = await self._read(key, name)
         return self._lookups.servable(entry, self._clock.now())
 
+    def _keep(self, key: str, header: bytes, entry: CacheEntry) -> None:
+        self._decoded[key] = (header, entry, self._clock.monotonic())
+        self._decoded.move_to_end(key)
+        if len(self._decoded) > _DECODED_MAX:
+            self._decoded.popitem(last=False)
+
     async def _read(self, key: str, name: str) -> CacheEntry | None:
         blob = await self._client.get(name)
         entry = self._entry(blob) if blob is not None else None
         if entry is None:
             self._decoded.pop(key, None)
             return None
-        self._decoded[key] = (bytes(blob[: _HEADER.size]), entry)
-        self._decoded.move_to_end(key)
-        if len(self._decoded) > _DECODED_MAX:
-            self._decoded.popitem(last=False)
+        self._keep(key, bytes(blob[: _HEADER.size]), entry)
         return entry
 
     async def set(self, key: str, value: Any, ttl: float, stale_ttl: float) -> None:
         """Store ``value``; Redis drops it once the stale window is over."""
         now = self._clock.now()
-        blob = _HEADER.pack(now, now + ttl, now + ttl + stale_ttl) + encode(value)
-        await self._client.set(self._prefix + key, blob, px=max(int((ttl + stale_ttl) * 1000), 1))
+        header = _HEADER.pack(now, now + ttl, now + ttl + stale_ttl)
+        await self._client.set(self._prefix + key, header + encode(value), px=max(int((ttl + stale_ttl) * 1000), 1))
+        self._keep(key, header, CacheEntry(value, now, now + ttl, now + ttl + stale_ttl))
 
     async def clear(self) -> int:
         """Unlink every cache key of this service (never FLUSHDB, never other state)."""

@@ -8,11 +8,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from entrypoints.container import UseCases
+from entrypoints.grpc.encoded import add_market_data
 from entrypoints.grpc.health import DEFAULT_REFRESH_SECONDS, HealthPublisher
 from entrypoints.grpc.sandbox import SandboxMarkInterceptor
 from entrypoints.grpc.servicer import SERVICE_NAME, MarketDataServicer
 from entrypoints.settings import Settings
-from protos.cryptodata.v1 import market_data_pb2_grpc as pb_grpc
 
 HEALTH_SERVICE_NAME: str = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
 log = structlog.get_logger("grpc")
@@ -47,7 +47,7 @@ class GrpcServer:
             use_cases, settings.grpc_stream_interval, settings.grpc_trust_proxy, sandbox=settings.sandbox
         )
         self.health = HealthPublisher(use_cases.get_health, ("", SERVICE_NAME), health_every)
-        pb_grpc.add_MarketDataServicer_to_server(self.market_data, self._server)
+        add_market_data(self.market_data, self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self._server)
         reflection.enable_server_reflection(
             (SERVICE_NAME, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME), self._server

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+from entrypoints import served_keys
 from entrypoints.container import UseCases
 from entrypoints.grpc import mapping
 from entrypoints.grpc.edge import Context, Edge, server_stream, unary
+from entrypoints.grpc.encoded import EncodedAnswers
 from entrypoints.grpc.sandbox import SANDBOX_METADATA
 from protos.cryptodata.v1 import market_data_pb2 as pb
 from protos.cryptodata.v1 import market_data_pb2_grpc as pb_grpc
@@ -30,6 +32,7 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
         self._use_cases = use_cases
         self._stream_interval = stream_interval
         self._closing = asyncio.Event()
+        self._encoded = EncodedAnswers()
 
     def close(self) -> None:
         """End every open stream cleanly (status OK) and refuse to start new ones: shutdown.
@@ -40,31 +43,33 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
         self._closing.set()
 
     @unary("ohlcv")
-    async def GetOhlcv(self, request: pb.GetOhlcvRequest, context: Context) -> pb.GetOhlcvResponse:
+    async def GetOhlcv(self, request: pb.GetOhlcvRequest, context: Context) -> bytes:
         """Candles of one market."""
         symbol, interval, limit = mapping.ohlcv_query(request)
         served = await self._use_cases.get_ohlcv.execute(symbol, interval, limit)
-        return mapping.ohlcv_response(served)
+        return self._encoded.answer(served_keys.ohlcv(served), lambda: mapping.ohlcv_response(served))
 
     @unary("prices")
-    async def GetPrices(self, request: pb.GetPricesRequest, context: Context) -> pb.GetPricesResponse:
+    async def GetPrices(self, request: pb.GetPricesRequest, context: Context) -> bytes:
         """Combined spot prices."""
         served = await self._use_cases.get_prices.execute(mapping.symbols_query(request.symbols))
-        return mapping.prices_response(served)
+        return self._encoded.answer(served_keys.prices(served), lambda: mapping.prices_response(served))
 
     @unary("sentiment")
-    async def GetSentiment(
-        self, request: pb.GetSentimentRequest, context: Context
-    ) -> pb.GetSentimentResponse:
+    async def GetSentiment(self, request: pb.GetSentimentRequest, context: Context) -> bytes:
         """The Fear & Greed index and the overall sentiment."""
-        return mapping.sentiment_response(await self._use_cases.get_sentiment.execute())
+        served = await self._use_cases.get_sentiment.execute()
+        return self._encoded.answer(
+            served_keys.single("sentiment", served), lambda: mapping.sentiment_response(served)
+        )
 
     @unary("market")
-    async def GetMarketOverview(
-        self, request: pb.GetMarketOverviewRequest, context: Context
-    ) -> pb.GetMarketOverviewResponse:
+    async def GetMarketOverview(self, request: pb.GetMarketOverviewRequest, context: Context) -> bytes:
         """Totals of the whole market."""
-        return mapping.overview_response(await self._use_cases.get_market_overview.execute())
+        served = await self._use_cases.get_market_overview.execute()
+        return self._encoded.answer(
+            served_keys.single("market", served), lambda: mapping.overview_response(served)
+        )
 
     @unary(None)  # like /api/health: never rate limited, probes must always get through
     async def GetHealth(self, request: pb.GetHealthRequest, context: Context) -> pb.GetHealthResponse:

@@ -10,6 +10,7 @@ from aiohttp import web
 from adapters.metrics import CONTENT_TYPE
 from domain.candle import DEFAULT_CANDLES
 from domain.errors import InvalidParameter
+from entrypoints import served_keys
 from entrypoints.rest import rendering
 from entrypoints.rest.errors import ApiError
 from entrypoints.rest.keys import RENDERED, SETTINGS, USE_CASES
@@ -32,32 +33,28 @@ async def ohlcv(request: web.Request) -> web.Response:
     interval = query.get("interval", query.get("timeframe"))
     limit = _int_param(request, "limit", DEFAULT_CANDLES)
     served = await request.app[USE_CASES].get_ohlcv.execute(query.get("symbol"), interval, limit)
-    series = served.value
-    key = ("ohlcv", series.symbol.pair, series.interval.name, len(series.candles), series.source,
-           served.fetched_at, served.stale)  # fmt: skip
+    key = served_keys.ohlcv(served)
     return request.app[RENDERED].response(key, lambda: rendering.data_body(rendering.ohlcv(served)))
 
 
 async def prices(request: web.Request) -> web.Response:
     """GET /api/prices?symbols=BTC,ETH (none: every supported symbol)."""
     served = await request.app[USE_CASES].get_prices.execute(request.query.get("symbols"))
-    board = served.value
-    key = ("prices", tuple(q.symbol for q in board.quotes), board.missing, board.sources,
-           served.fetched_at, served.stale)  # fmt: skip
+    key = served_keys.prices(served)
     return request.app[RENDERED].response(key, lambda: rendering.data_body(rendering.prices(served)))
 
 
 async def sentiment(request: web.Request) -> web.Response:
     """GET /api/sentiment."""
     served = await request.app[USE_CASES].get_sentiment.execute()
-    key = ("sentiment", served.value.source, served.fetched_at, served.stale)
+    key = served_keys.single("sentiment", served)
     return request.app[RENDERED].response(key, lambda: rendering.data_body(rendering.sentiment(served)))
 
 
 async def market_overview(request: web.Request) -> web.Response:
     """GET /api/market/overview."""
     served = await request.app[USE_CASES].get_market_overview.execute()
-    key = ("market", served.value.source, served.fetched_at, served.stale)
+    key = served_keys.single("market", served)
     return request.app[RENDERED].response(key, lambda: rendering.data_body(rendering.overview(served)))
 
 

@@ -10,7 +10,7 @@ import pytest
 from redis.asyncio import Redis
 
 from adapters.cache import redis as redis_cache_module
-from adapters.cache.redis import FORMAT_VERSION, RedisCache
+from adapters.cache.redis import FORMAT_VERSION, RECHECK_AFTER, RedisCache
 from domain.candle import Candle, CandleSeries
 from domain.interval import Interval
 from domain.market import MarketOverview
@@ -162,27 +162,35 @@ async def _commands(client: Redis) -> dict[str, int]:
     return {name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()}
 
 
-async def test_a_hit_on_a_value_already_decoded_reads_only_its_header(client: Redis, clock: FakeClock) -> None:
+async def test_a_kept_value_is_served_without_redis_then_rechecked_by_its_header_only(
+    client: Redis, clock: FakeClock
+) -> None:
     cache = RedisCache(client, clock)
-    await cache.set("k", series(), ttl=30, stale_ttl=60)
-    assert (await cache.get("k")).value == series()  # read whole and decoded once
+    await cache.set("k", series(), ttl=30, stale_ttl=60)  # kept as stored: no read back
     await client.config_resetstat()
-    for _ in range(5):
+    for _ in range(5):  # within the recheck interval: Redis is not asked
+        assert (await cache.get("k")).value == series()
+    assert set(await _commands(client)) <= {"config|resetstat"}
+    for _ in range(3):  # past it each time: one header read each, never the whole value
+        clock.advance(RECHECK_AFTER)
         assert (await cache.get("k")).value == series()
     calls = await _commands(client)
-    assert calls.get("getrange") == 5
+    assert calls.get("getrange") == 3
     assert "get" not in calls
 
 
-async def test_a_replica_never_serves_its_decoded_copy_of_a_value_another_replaced(
+async def test_a_replica_serves_its_copy_of_a_value_another_replaced_for_at_most_the_recheck_interval(
     client: Redis, clock: FakeClock
 ) -> None:
     reader, writer = RedisCache(client, clock), RedisCache(client, clock)
     await writer.set("k", series(), ttl=30, stale_ttl=60)
     assert (await reader.get("k")).value == series()
     newer = MarketOverview(2.6e12, 9.0e10, 51.0, 17.0, 15001, None, 0.4, 1_800_000_001.0, "coingecko")
-    clock.advance(1)
+    clock.advance(0.001)  # a later write has a later header (stored_at)
     await writer.set("k", newer, ttl=30, stale_ttl=60)
+    assert (await reader.get("k")).value == series()  # within the interval: its copy
+    clock.advance(RECHECK_AFTER)
     assert (await reader.get("k")).value == newer
     await writer.clear()
+    clock.advance(RECHECK_AFTER)
     assert await reader.get("k") is None

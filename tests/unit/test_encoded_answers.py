@@ -1,0 +1,47 @@
+"""EncodedAnswers: a serialized answer kept by key, a fresh timestamp appended to each call."""
+
+from __future__ import annotations
+
+import time
+
+from entrypoints.grpc.encoded import EncodedAnswers
+from protos.cryptodata.v1 import market_data_pb2 as pb
+
+
+def _answer(n: int) -> pb.GetOhlcvResponse:
+    candles = [pb.Candle(timestamp=1_700_000_000_000 + i, open=1.5, high=2.0, low=1.0, close=1.75, volume=9.0)
+               for i in range(n)]  # fmt: skip
+    return pb.GetOhlcvResponse(candles=candles, symbol="BTCUSDT", interval="1h", source="binance",
+                               stale=False, timestamp=123)  # fmt: skip
+
+
+def test_a_kept_answer_parses_as_the_built_message_with_a_fresh_timestamp() -> None:
+    answers = EncodedAnswers()
+    builds = []
+
+    def build() -> pb.GetOhlcvResponse:
+        builds.append(1)
+        return _answer(3)
+
+    before = int(time.time() * 1000)
+    first = pb.GetOhlcvResponse.FromString(answers.answer("k", build))
+    second = pb.GetOhlcvResponse.FromString(answers.answer("k", build))
+    after = int(time.time() * 1000)
+
+    assert len(builds) == 1
+    for parsed in (first, second):
+        assert before <= parsed.timestamp <= after
+        expected = _answer(3)
+        expected.timestamp = parsed.timestamp
+        assert parsed == expected
+
+
+def test_each_key_is_built_once_and_the_memo_is_bounded() -> None:
+    size = len(_answer(40).SerializeToString())
+    answers = EncodedAnswers(max_bytes=int(size * 2.5))
+    for key in ("a", "b", "c"):
+        answers.answer(key, lambda: _answer(40))
+    assert len(answers) == 2
+    rebuilt = []
+    answers.answer("a", lambda: rebuilt.append("a") or _answer(40))
+    assert rebuilt == ["a"]  # the oldest went first
