@@ -47,3 +47,35 @@ async def test_one_round_trip_per_request(client: Redis) -> None:
         await limiter.hit("prices", "c", 100)
     calls = {name: value["calls"] for name, value in (await client.info("commandstats")).items()}
     assert calls.get("cmdstat_evalsha") == 5
+
+
+async def test_concurrent_requests_batched_together_each_get_their_own_decision(client: Redis) -> None:
+    import asyncio
+
+    limiter = RedisClientRateLimiter(client, "t:")
+    decisions = await asyncio.gather(*(limiter.hit("prices", "burst", 10) for _ in range(25)))
+    assert sum(d.allowed for d in decisions) == 10
+    assert sorted(d.remaining for d in decisions if d.allowed) == list(range(10))
+    assert all(d.retry_after > 59 for d in decisions if not d.allowed)
+    assert await client.zcard("t:ratelimit:prices:burst") == 10
+
+
+async def test_scripts_flushed_from_redis_are_loaded_again(client: Redis) -> None:
+    limiter = RedisClientRateLimiter(client, "t:")
+    assert (await limiter.hit("ohlcv", "c", 5)).remaining == 4
+    await client.script_flush()
+    assert (await limiter.hit("ohlcv", "c", 5)).remaining == 3
+
+
+async def test_a_failed_batch_fails_every_request_in_it(redis_server: Any) -> None:
+    import asyncio
+
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from adapters.redis_client import connection_options
+
+    dead = Redis(host="127.0.0.1", port=1, **connection_options(0.2))  # nothing listens on port 1
+    limiter = RedisClientRateLimiter(dead, "t:")
+    outcomes = await asyncio.gather(*(limiter.hit("prices", "c", 5) for _ in range(3)), return_exceptions=True)
+    assert all(isinstance(outcome, RedisConnectionError) for outcome in outcomes)
+    await dead.aclose()
