@@ -17,7 +17,7 @@ from google.protobuf.message import Message
 
 from protos.cryptodata.v1 import market_data_pb2 as pb
 
-_BYTES_DEFAULT = 16 * 1024 * 1024
+_BYTES_DEFAULT = 4 * 1024 * 1024
 
 
 def _varint(value: int) -> bytes:

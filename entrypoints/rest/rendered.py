@@ -21,7 +21,7 @@ from aiohttp import web
 # A value no response carries, put in ``timestamp`` to find where fresh ones are spliced in.
 _PLACEHOLDER = -918_273_645_546_372_819
 _MARK = b'"timestamp":' + str(_PLACEHOLDER).encode()
-_BYTES_DEFAULT = 32 * 1024 * 1024
+_BYTES_DEFAULT = 8 * 1024 * 1024  # ~80 bodies of 1000 candles, ~400 of 200
 
 
 class RenderedBodies:
