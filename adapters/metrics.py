@@ -135,10 +135,11 @@ class PrometheusMetrics:
         children[0].inc()
         children[1].observe(seconds)
 
-    def grpc_call(self, method: str, code: str, seconds: float) -> None:
-        """Count an answered gRPC call and its latency."""
+    def grpc_call(self, method: str, code: str, seconds: float | None) -> None:
+        """Count an answered gRPC call and, for a unary one, its latency (None for streams)."""
         self._grpc.labels(method, code).inc()
-        self._grpc_seconds.labels(method).observe(seconds)
+        if seconds is not None:
+            self._grpc_seconds.labels(method).observe(seconds)
 
     def circuits(self, states: Iterable[tuple[str, str]]) -> None:
         """Record each provider's circuit state (read just before a scrape)."""

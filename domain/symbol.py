@@ -12,6 +12,7 @@ DEFAULT_QUOTE = "USDT"
 QUOTES: tuple[str, ...] = ("USDT", "USDC", "USD")
 _TOKEN = re.compile(r"^[A-Z0-9]{1,15}$")
 _MEMO_MAX = 4096  # distinct valid inputs remembered (the supported set is small)
+_MEMO_LENGTH = 16  # longer inputs (padding, say) are parsed each time, never remembered
 _SEPARATORS = re.compile(r"[/\-_:]")
 
 
@@ -58,7 +59,7 @@ class SymbolParser:
         if known is not None:
             return known
         symbol = self._parse(raw)
-        if len(self._parsed) < _MEMO_MAX:
+        if len(self._parsed) < _MEMO_MAX and len(raw) <= _MEMO_LENGTH:  # type: ignore[arg-type]
             self._parsed[raw] = symbol  # type: ignore[index]
         return symbol
 
@@ -107,7 +108,7 @@ class SymbolParser:
                 raise InvalidSymbol(f"empty entry in symbol list {raw!r}", field="symbols")
             seen.setdefault(self.parse(item).base, None)
         bases = tuple(seen)
-        if len(self._parsed_lists) < _MEMO_MAX:
+        if len(self._parsed_lists) < _MEMO_MAX and len(raw) <= _MEMO_LENGTH * len(self._order):
             self._parsed_lists[raw] = bases
         return bases
 

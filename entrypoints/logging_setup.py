@@ -193,7 +193,10 @@ def secrets_from_environment() -> list[str]:
     read = create_model(
         "SecretSources", __base__=_SecretSources, redis_url=(str, ""), **fields
     )().model_dump()
-    return [*(read[name] for name in fields), *_url_password(read["redis_url"])]
+    # Both forms: the service sends the stripped one (Settings strips secrets), a stray log
+    # line might show the raw one.
+    raw = [read[name] for name in fields]
+    return [*raw, *(value.strip() for value in raw), *_url_password(read["redis_url"])]
 
 
 def _colors() -> bool:
@@ -246,6 +249,7 @@ class _JsonLines:
         self.enabled = enabled
         self._redactor = redactor
         self._pending: list[bytes] = []
+        self._flush_loop: asyncio.AbstractEventLoop | None = None
         self._second = -1
         self._prefix = ""
 
@@ -256,13 +260,17 @@ class _JsonLines:
         fields["timestamp"] = self._timestamp()
         self._redactor(None, "info", fields)
         line = orjson.dumps(fields, default=repr, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop: nothing would flush later
+            self._pending.append(line)
+            self.flush()
+            return
+        if self._pending and loop is not self._flush_loop:  # queued on a loop that is gone
+            self.flush()
         if not self._pending:
-            try:
-                asyncio.get_running_loop().call_soon(self.flush)
-            except RuntimeError:  # no loop: nothing would flush later
-                self._pending.append(line)
-                self.flush()
-                return
+            loop.call_soon(self.flush)
+            self._flush_loop = loop
         self._pending.append(line)
 
     def flush(self) -> None:

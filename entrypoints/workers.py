@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -97,6 +98,9 @@ def run_workers(
     own_metrics_dir = not os.environ.get(MULTIPROCESS_ENV)
     if own_metrics_dir:
         os.environ[MULTIPROCESS_ENV] = tempfile.mkdtemp(prefix="crypto-data-engine-metrics-")
+    else:  # the operator's: a previous run's values would be counted again
+        for stale in Path(os.environ[MULTIPROCESS_ENV]).glob("*.db"):
+            stale.unlink(missing_ok=True)
     try:
         with _sandbox_upstream(sandbox_seed) as sandbox_upstream:
             return _supervise(

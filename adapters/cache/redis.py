@@ -62,24 +62,33 @@ class RedisCache:
         """The entry while fresh or within its stale window."""
         name = self._prefix + key
         kept = self._decoded.get(key)
-        if kept is None:
-            entry = await self._read(key, name)
-        elif self._clock.monotonic() - kept[2] < RECHECK_AFTER:
+        if (
+            kept is not None
+            and self._clock.monotonic() - kept[2] < RECHECK_AFTER
+            and kept[1].fresh_until > self._clock.now()  # past it, only Redis knows about a refill
+        ):
             self._decoded.move_to_end(key)
-            entry = kept[1]
+            entry: CacheEntry | None = kept[1]
+        elif kept is None:
+            entry = await self._read(key, name)
         else:
             header = await self._client.getrange(name, 0, _HEADER.size - 1)
             if header == kept[0]:
                 self._keep(key, header, kept[1])
                 entry = kept[1]
             elif not header:
-                del self._decoded[key]
+                if self._decoded.get(key) is kept:  # not replaced while we waited
+                    del self._decoded[key]
                 entry = None
             else:
                 entry = await self._read(key, name)
         return self._lookups.servable(entry, self._clock.now())
 
     def _keep(self, key: str, header: bytes, entry: CacheEntry) -> None:
+        """Keep ``entry`` unless a newer one (a later write) was kept while we waited for it."""
+        current = self._decoded.get(key)
+        if current is not None and current[1].stored_at > entry.stored_at:
+            return
         self._decoded[key] = (header, entry, self._clock.monotonic())
         self._decoded.move_to_end(key)
         if len(self._decoded) > _DECODED_MAX:

@@ -33,16 +33,16 @@ class LocalClientRateLimiter:
     async def hit(self, group: str, client: str, per_minute: int) -> RateDecision:
         """Count one request; refused requests are not counted."""
         now = self._clock()
+        horizon = now - WINDOW
+        self._until_sweep -= 1
+        if self._until_sweep <= 0:  # before this client's window is taken: it may be swept
+            self._sweep(horizon)
         key = (group, client)
         times = self._hits.get(key)
         if times is None:
             times = self._hits[key] = deque()
-        horizon = now - WINDOW
         while times and times[0] <= horizon:
             times.popleft()
-        self._until_sweep -= 1
-        if self._until_sweep <= 0:
-            self._sweep(horizon)
         if len(times) >= per_minute:
             return RateDecision(False, per_minute, 0, max(times[-per_minute] + WINDOW - now, 0.0))
         times.append(now)

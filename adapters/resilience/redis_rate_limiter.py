@@ -70,10 +70,12 @@ class RedisClientRateLimiter:
     async def _send(self, batch: list[tuple[str, int, str, asyncio.Future[list[int]]]]) -> None:
         try:
             answers = await self._run(batch)
-        except BaseException as error:  # noqa: BLE001 - every waiter learns of it (an outage, say)
+        except BaseException as error:  # every waiter learns of it (an outage, say)
             for *_, waiter in batch:
                 if not waiter.done():
                     waiter.set_exception(error)
+            if isinstance(error, asyncio.CancelledError):
+                raise
             return
         for (*_, waiter), answer in zip(batch, answers, strict=True):
             if not waiter.done():  # a waiter that gave up (timeout, client gone) is skipped

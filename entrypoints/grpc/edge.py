@@ -121,7 +121,7 @@ class _Call:
         extra = {"messages": self.messages} if streaming else {}
         elapsed = time.perf_counter() - self.started
         if self.metrics is not None:
-            self.metrics.grpc_call(self.method, self.status.name, elapsed)
+            self.metrics.grpc_call(self.method, self.status.name, None if streaming else elapsed)
         access_log(
             "rpc",
             request_id=self.request_id,

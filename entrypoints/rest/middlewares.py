@@ -19,6 +19,8 @@ from entrypoints.rest.errors import envelope, response_for
 from entrypoints.rest.keys import USE_CASES
 from entrypoints.rest.routes import LIMITED_GROUPS
 
+# Methods a metric label may name; clients choose the method, and each label value is a series.
+_LABELLED_METHODS = frozenset({"GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"})
 _EXPOSED = "X-Request-ID, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining"
 access_log = hot_info("access")
 error_log = structlog.get_logger("errors")
@@ -110,7 +112,8 @@ def edge_middleware(
         finally:
             elapsed = time.perf_counter() - started
             if metrics is not None:
-                metrics.request(_route_of(request), request.method, status, elapsed)
+                method = request.method if request.method in _LABELLED_METHODS else "other"
+                metrics.request(_route_of(request), method, status, elapsed)
             access_log(
                 "request",
                 method=request.method,

@@ -140,3 +140,13 @@ async def test_grpc_calls_are_counted_by_method_and_code(make_grpc: Any) -> None
     assert _value(samples, "cde_grpc_requests_total", method=method, code="INVALID_ARGUMENT") == 1
     assert _value(samples, "cde_grpc_request_duration_seconds_count", method=method) == 2
     assert _value(samples, "cde_cache_lookups_total", kind="ohlcv", result="miss") == 1
+
+
+async def test_methods_clients_invent_share_one_label(service: Any) -> None:
+    for method in ("PROPFIND", "MKCOL", "PURGE"):  # known to the HTTP parser, not to our labels
+        assert (await service.request(method, "/api/health")).status == 405
+    samples = await _scrape(service)
+    methods = {dict(labels).get("method") for (name, labels) in samples if name == "cde_http_requests_total"}
+    assert "other" in methods
+    assert not methods & {"PROPFIND", "MKCOL", "PURGE"}
+    assert _value(samples, "cde_http_requests_total", route="unmatched", method="other", status="405") == 3

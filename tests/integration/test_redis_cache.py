@@ -194,3 +194,31 @@ async def test_a_replica_serves_its_copy_of_a_value_another_replaced_for_at_most
     await writer.clear()
     clock.advance(RECHECK_AFTER)
     assert await reader.get("k") is None
+
+
+async def test_concurrent_lookups_of_a_value_another_replica_cleared_all_miss_quietly(
+    client: Redis, clock: FakeClock
+) -> None:
+    import asyncio
+
+    reader, writer = RedisCache(client, clock), RedisCache(client, clock)
+    await writer.set("k", series(), ttl=30, stale_ttl=60)
+    assert (await reader.get("k")).value == series()
+    await writer.clear()
+    clock.advance(RECHECK_AFTER)
+    assert await asyncio.gather(*(reader.get("k") for _ in range(20))) == [None] * 20
+
+
+async def test_a_kept_copy_past_its_freshness_is_never_served_without_asking_redis(
+    client: Redis, clock: FakeClock
+) -> None:
+    # Another replica may have refilled it: the fill lock's waiters depend on seeing that.
+    reader, writer = RedisCache(client, clock), RedisCache(client, clock)
+    await writer.set("k", series(), ttl=0.1, stale_ttl=60)
+    assert (await reader.get("k")).value == series()
+    clock.advance(0.15)  # past its TTL, within the recheck interval
+    newer = MarketOverview(2.6e12, 9.0e10, 51.0, 17.0, 15001, None, 0.4, 1_800_000_001.0, "coingecko")
+    await writer.set("k", newer, ttl=30, stale_ttl=60)
+    entry = await reader.get("k")
+    assert entry.value == newer and entry.fresh_until > clock.now()
+

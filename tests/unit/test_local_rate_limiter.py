@@ -58,3 +58,9 @@ async def test_idle_clients_are_forgotten() -> None:
         await limiter.hit("ohlcv", "live", 5)
     assert len(limiter) == 1  # "gone" was forgotten, "live" kept
     assert (await limiter.hit("ohlcv", "live", 5)).remaining == 1  # its count survived the sweep
+
+
+async def test_a_sweep_never_loses_the_request_being_counted() -> None:
+    limiter = LocalClientRateLimiter(FakeClock(), sweep_every=1)  # a sweep on every request
+    decisions = [await limiter.hit("prices", "c", 2) for _ in range(4)]
+    assert [d.allowed for d in decisions] == [True, True, False, False]

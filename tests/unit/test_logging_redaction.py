@@ -171,3 +171,15 @@ def test_every_logger_and_traceback_is_masked_in_both_formats(
         assert not lines[0].startswith("{")
         event_lines = [line for line in lines if re.match(r"^\d{4}-\d\d-\d\dT", line)]
         assert len(event_lines) == 3 and all("request_id=req-1" in line for line in event_lines)
+
+
+def test_secrets_read_from_the_environment_are_masked_as_the_service_sends_them(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from entrypoints.logging_setup import SecretRedactor, secrets_from_environment
+
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.setenv("COINCAP_API_KEY", "cc-live-key-7Hq2\n")  # a secrets file's trailing newline
+    redactor = SecretRedactor(secrets_from_environment())
+    event = redactor(None, "info", {"event": "upstream said cc-live-key-7Hq2 is wrong"})
+    assert "cc-live-key-7Hq2" not in event["event"]
