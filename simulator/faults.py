@@ -26,6 +26,7 @@ COMMON_KINDS = frozenset(
         "wrong_shape",
         "empty",
         "connection_reset",
+        "oversized",
     }
 )
 MODIFIER_KINDS = frozenset({"slow", "skew", "last_as_string"})

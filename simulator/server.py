@@ -247,6 +247,8 @@ class UpstreamSimulator:
             return cloudflare_page(int(fault.params.get("status", 502)), upstream.host)
         if kind == "malformed_json":
             return await self._truncated(request, handler)
+        if kind == "oversized":
+            return await self._oversized(request, int(fault.params.get("size", 6 * 1024 * 1024)))
         response = upstream.answer(fault, request, path)
         upstream.finish(request, response)
         return response
@@ -260,6 +262,19 @@ class UpstreamSimulator:
             body = error.text.encode() if error.text else None
         raw = body if isinstance(body, bytes) and len(body) > 1 else b'{"data":[{"id":"bitcoin"}]}'
         return web.Response(body=raw[: len(raw) // 2], content_type="application/json")
+
+    @staticmethod
+    async def _oversized(request: web.Request, size: int) -> web.StreamResponse:
+        """A 200 whose JSON goes on for ``size`` bytes, streamed without a Content-Length."""
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        chunk = b" " * 65536
+        for _ in range(size // len(chunk)):
+            await response.write(chunk)
+        await response.write(b"[]")
+        await response.write_eof()
+        return response
 
     async def _pause(self, seconds: float) -> bool:
         """Sleep ``seconds``; True if the simulator started stopping meanwhile."""

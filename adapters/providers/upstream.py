@@ -49,10 +49,14 @@ class UpstreamResponse:
         return self.body.lstrip()[:1] == b"<"
 
 
+MAX_BODY = 4 * 1024 * 1024  # bytes; every documented answer is far smaller (1000 klines: ~150 KB)
+
+
 class UpstreamClient:
     """GETs JSON from one provider over the shared session.
 
-    Timeouts and connection errors become ``ProviderUnavailable`` naming the provider.
+    Timeouts and connection errors become ``ProviderUnavailable`` naming the provider; an
+    answer over ``MAX_BODY`` (after decompression) is ``BadPayload`` and is not read further.
     """
 
     def __init__(
@@ -72,8 +76,15 @@ class UpstreamClient:
         url = f"{self._base_url}{path}"
         try:
             async with self._session.get(url, params=params, headers=self._headers) as response:
-                body = await response.read()
-                return UpstreamResponse(response.status, response.headers, body)
+                too_big = BadPayload(self.provider, f"answer larger than {MAX_BODY // 1024 // 1024} MB")
+                if response.content_length is not None and response.content_length > MAX_BODY:
+                    raise too_big
+                body = bytearray()
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    body += chunk
+                    if len(body) > MAX_BODY:
+                        raise too_big
+                return UpstreamResponse(response.status, response.headers, bytes(body))
         except TimeoutError:
             raise UpstreamTimeout(self.provider, "timed out") from None
         except aiohttp.ClientError as error:

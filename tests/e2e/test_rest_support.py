@@ -64,6 +64,7 @@ COMMON_FAILURES: tuple[tuple[str, dict[str, Any]], ...] = (
     ("wrong_shape", {}),
     ("empty", {}),
     ("connection_reset", {}),
+    ("oversized", {}),  # 6 MB of JSON: refused past the 4 MB cap
 )
 EXTRA_FAILURES: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
     "binance": (("ban_418", {}), ("geo_451", {}), ("waf_403", {})),

@@ -189,6 +189,21 @@ async def test_a_dropped_connection_names_the_provider(
     assert caught.value.provider == "coingecko"
 
 
+async def test_an_answer_over_the_size_cap_is_refused_not_read_whole(
+    sim: UpstreamSimulator, client_for: ClientFactory
+) -> None:
+    from adapters.providers.upstream import MAX_BODY
+
+    sim.set_fault("binance", "oversized", size=MAX_BODY + 1024 * 1024)
+    with pytest.raises(BadPayload) as caught:
+        await client_for("binance").get("/api/v3/klines", {"symbol": "BTCUSDT", "interval": "1h"})
+    assert "larger than" in caught.value.reason
+    sim.clear_faults()
+    sim.set_fault("binance", "oversized", size=MAX_BODY - 1024 * 1024)  # under the cap: read whole
+    answer = await client_for("binance").get("/api/v3/klines", {"symbol": "BTCUSDT", "interval": "1h"})
+    assert answer.status == 200 and answer.body.strip() == b"[]"
+
+
 async def test_a_refused_connection_names_the_provider(session: aiohttp.ClientSession) -> None:
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))
