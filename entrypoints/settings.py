@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
     grpc_port: Annotated[int, Field(ge=0, le=65535)] = 50051
     grpc_stream_interval: Annotated[float, Field(gt=0, le=5)] = 5  # API.md: at least every 5 s
+    grpc_max_streams_per_client: Annotated[int, Field(ge=1)] = 10  # open StreamPrices streams at once
     shutdown_grace: Annotated[float, Field(ge=0)] = 10
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] = "json"

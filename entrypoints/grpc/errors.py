@@ -27,6 +27,14 @@ _MAX_REASON = 200  # keeps the trailers far below gRPC's default 8 KiB metadata 
 Metadata = tuple[tuple[str, str], ...]
 
 
+class TooManyStreams(Exception):
+    """A client already holds the most StreamPrices streams it may have open at once."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"too many open streams: at most {limit} per client (GRPC_MAX_STREAMS_PER_CLIENT)")
+        self.limit = limit
+
+
 @dataclass(frozen=True, slots=True)
 class RpcFailure:
     """How an error leaves over gRPC."""
@@ -80,6 +88,12 @@ def failure_for(error: BaseException) -> RpcFailure | None:
                 ("retry-after", str(max(1, math.ceil(error.retry_after)))),
                 ("x-ratelimit-limit", str(error.limit)),
             ),
+        )
+    if isinstance(error, TooManyStreams):
+        return RpcFailure(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            str(error),
+            (("error-code", "RATE_LIMITED"), ("x-ratelimit-limit", str(error.limit))),
         )
     if isinstance(error, AllProvidersFailed):
         return _providers_failed(error)

@@ -44,7 +44,11 @@ class GrpcServer:
             options=[("grpc.so_reuseport", 1 if reuse_port else 0)], interceptors=interceptors
         )
         self.market_data = MarketDataServicer(
-            use_cases, settings.grpc_stream_interval, settings.grpc_trust_proxy, sandbox=settings.sandbox
+            use_cases,
+            settings.grpc_stream_interval,
+            settings.grpc_trust_proxy,
+            sandbox=settings.sandbox,
+            max_streams=settings.grpc_max_streams_per_client,
         )
         self.health = HealthPublisher(use_cases.get_health, ("", SERVICE_NAME), health_every)
         add_market_data(self.market_data, self._server)

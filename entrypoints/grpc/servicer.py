@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 
 from entrypoints import served_keys
 from entrypoints.container import UseCases
 from entrypoints.grpc import mapping
-from entrypoints.grpc.edge import Context, Edge, server_stream, unary
+from entrypoints.grpc.edge import Context, Edge, client_of, server_stream, unary
 from entrypoints.grpc.encoded import EncodedAnswers
+from entrypoints.grpc.errors import TooManyStreams
 from entrypoints.grpc.sandbox import SANDBOX_METADATA
 from protos.cryptodata.v1 import market_data_pb2 as pb
 from protos.cryptodata.v1 import market_data_pb2_grpc as pb_grpc
@@ -24,7 +26,13 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
     """
 
     def __init__(
-        self, use_cases: UseCases, stream_interval: float, trust_proxy: bool = False, *, sandbox: bool = False
+        self,
+        use_cases: UseCases,
+        stream_interval: float,
+        trust_proxy: bool = False,
+        *,
+        sandbox: bool = False,
+        max_streams: int = 10,
     ) -> None:
         self.edge = Edge(SERVICE_NAME, use_cases.client_limits, trust_proxy, use_cases.metrics,
                          marks=SANDBOX_METADATA if sandbox else ())  # fmt: skip
@@ -33,6 +41,8 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
         self._stream_interval = stream_interval
         self._closing = asyncio.Event()
         self._encoded = EncodedAnswers()
+        self._max_streams = max_streams
+        self._streams: Counter[str] = Counter()  # open StreamPrices streams per client
 
     def close(self) -> None:
         """End every open stream cleanly (status OK) and refuse to start new ones: shutdown.
@@ -87,15 +97,24 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
         nothing (not even stale) is cached, the stream ends with UNAVAILABLE.
         """
         symbols = mapping.symbols_query(request.symbols)
-        loop = asyncio.get_running_loop()
-        due = loop.time()
-        while not self._closing.is_set():
-            yield mapping.prices_response(await self._use_cases.get_prices.execute(symbols))
-            # On a fixed schedule: a slow fetch shortens the wait rather than stretching the
-            # period past GRPC_STREAM_INTERVAL (clients are promised an update every 5 s).
-            due = max(due + self._stream_interval, loop.time())
-            if await self._closed_within(due - loop.time()):
-                return
+        client = client_of(context, self.edge.trust_proxy)
+        if self._streams[client] >= self._max_streams:
+            raise TooManyStreams(self._max_streams)
+        self._streams[client] += 1
+        try:
+            loop = asyncio.get_running_loop()
+            due = loop.time()
+            while not self._closing.is_set():
+                yield mapping.prices_response(await self._use_cases.get_prices.execute(symbols))
+                # On a fixed schedule: a slow fetch shortens the wait rather than stretching the
+                # period past GRPC_STREAM_INTERVAL (clients are promised an update every 5 s).
+                due = max(due + self._stream_interval, loop.time())
+                if await self._closed_within(due - loop.time()):
+                    return
+        finally:
+            self._streams[client] -= 1
+            if not self._streams[client]:
+                del self._streams[client]
 
     async def _closed_within(self, seconds: float) -> bool:
         """Wait ``seconds`` or until shutdown, whichever comes first; True on shutdown.

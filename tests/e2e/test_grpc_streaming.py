@@ -131,3 +131,32 @@ async def test_opening_streams_counts_against_the_prices_limit(make_grpc: MakeGr
     opened.cancel()
 
     assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+async def test_a_client_may_hold_only_so_many_streams_at_once(make_grpc: MakeGrpc) -> None:
+    service = await make_grpc(grpc_max_streams_per_client=2)
+    request = pb.StreamPricesRequest(symbols=["BTC"])
+    held = [service.stub.StreamPrices(request) for _ in range(2)]
+    for call in held:
+        assert len(await first(call, 1)) == 1  # both open and served
+
+    refused = service.stub.StreamPrices(request)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await first(refused, 1)
+    assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "at most 2" in (caught.value.details() or "")
+    trailers = dict(caught.value.trailing_metadata() or ())
+    assert trailers["error-code"] == "RATE_LIMITED"
+
+    held[0].cancel()  # a closed stream frees its place
+    async with asyncio.timeout(5):
+        while True:
+            again = service.stub.StreamPrices(request)
+            try:
+                assert len(await first(again, 1)) == 1
+                break
+            except grpc.aio.AioRpcError as error:  # the cancel may not have reached the server yet
+                assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+                await asyncio.sleep(0.05)
+    again.cancel()
+    held[1].cancel()
