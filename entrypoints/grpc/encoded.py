@@ -8,13 +8,13 @@ fields in any order, so the client reads the same message with a fresh timestamp
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
 import grpc
 from google.protobuf.message import Message
 
+from entrypoints.kept_parts import KeptParts
 from protos.cryptodata.v1 import market_data_pb2 as pb
 
 _BYTES_DEFAULT = 4 * 1024 * 1024
@@ -33,12 +33,10 @@ def _varint(value: int) -> bytes:
 
 
 class EncodedAnswers:
-    """A bounded LRU of serialized answers without their ``timestamp`` field."""
+    """Serialized answers without their ``timestamp`` field, kept by key (least recently used out)."""
 
     def __init__(self, max_bytes: int = _BYTES_DEFAULT) -> None:
-        self._max_bytes = max_bytes
-        self._bytes = 0
-        self._answers: OrderedDict[Hashable, tuple[bytes, bytes]] = OrderedDict()
+        self._answers = KeptParts(max_bytes)
 
     def answer(self, key: Hashable, build: Callable[[], Message]) -> bytes:
         """The serialized answer for ``key`` with the current time; ``build`` makes it once."""
@@ -48,24 +46,12 @@ class EncodedAnswers:
             number = message.DESCRIPTOR.fields_by_name["timestamp"].number
             message.ClearField("timestamp")
             kept = (message.SerializeToString(), _varint(number << 3))  # wire type 0: varint
-            self._remember(key, kept)
-        else:
-            self._answers.move_to_end(key)
+            self._answers.put(key, kept)
         body, tag = kept
         return body + tag + _varint(int(time.time() * 1000))
 
     def __len__(self) -> int:
         return len(self._answers)
-
-    def _remember(self, key: Hashable, kept: tuple[bytes, bytes]) -> None:
-        size = len(kept[0])
-        if size > self._max_bytes:
-            return
-        self._answers[key] = kept
-        self._bytes += size
-        while self._bytes > self._max_bytes:
-            _, (old, _tag) = self._answers.popitem(last=False)
-            self._bytes -= len(old)
 
 
 def serialize(answer: Any) -> bytes:

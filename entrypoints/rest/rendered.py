@@ -11,12 +11,13 @@ afresh and nothing outlives its data by more than the bounded memo's own evictio
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
 import orjson
 from aiohttp import web
+
+from entrypoints.kept_parts import KeptParts, Parts
 
 # A value no response carries, put in ``timestamp`` to find where fresh ones are spliced in.
 _PLACEHOLDER = -918_273_645_546_372_819
@@ -25,20 +26,17 @@ _BYTES_DEFAULT = 8 * 1024 * 1024  # ~80 bodies of 1000 candles, ~400 of 200
 
 
 class RenderedBodies:
-    """A bounded LRU of encoded bodies split around their ``timestamp``."""
+    """Encoded bodies split around their ``timestamp``, kept by key (least recently used out)."""
 
     def __init__(self, max_bytes: int = _BYTES_DEFAULT) -> None:
-        self._max_bytes = max_bytes
-        self._bytes = 0
-        self._bodies: OrderedDict[Hashable, tuple[bytes, bytes]] = OrderedDict()
+        self._bodies = KeptParts(max_bytes)
 
     def response(self, key: Hashable, render: Callable[[], dict[str, Any]]) -> web.Response:
         """The JSON response for ``key``; ``render`` builds its body (with any timestamp) once."""
         parts = self._bodies.get(key)
         if parts is None:
-            parts = self._remember(key, render())
-        else:
-            self._bodies.move_to_end(key)
+            parts = _split(render())
+            self._bodies.put(key, parts)
         head, tail = parts
         body = head + str(int(time.time() * 1000)).encode() + tail
         return web.Response(body=body, content_type="application/json")
@@ -49,19 +47,12 @@ class RenderedBodies:
     @property
     def size(self) -> int:
         """Bytes held."""
-        return self._bytes
+        return self._bodies.size
 
-    def _remember(self, key: Hashable, body: dict[str, Any]) -> tuple[bytes, bytes]:
-        body["timestamp"] = _PLACEHOLDER
-        encoded = orjson.dumps(body)
-        at = encoded.index(_MARK) + len(b'"timestamp":')
-        parts = (encoded[:at], encoded[at + len(str(_PLACEHOLDER)) :])
-        size = len(parts[0]) + len(parts[1])
-        if size > self._max_bytes:
-            return parts  # too big to keep: served, not remembered
-        self._bodies[key] = parts
-        self._bytes += size
-        while self._bytes > self._max_bytes:
-            _, (head, tail) = self._bodies.popitem(last=False)
-            self._bytes -= len(head) + len(tail)
-        return parts
+
+def _split(body: dict[str, Any]) -> Parts:
+    """The encoded ``body`` without its timestamp's value: what comes before it and after."""
+    body["timestamp"] = _PLACEHOLDER
+    encoded = orjson.dumps(body)
+    at = encoded.index(_MARK) + len(b'"timestamp":')
+    return encoded[:at], encoded[at + len(str(_PLACEHOLDER)) :]
