@@ -5,29 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from entrypoints.settings import Settings
 from tests.benchmarks.lab import Lab
 from tests.benchmarks.report import Report
 
 PRICES = "/api/prices?symbols=BTC,ETH,SOL"
 OHLCV = "/api/ohlcv?symbol=BTC&interval=1h&limit=200"
 ENDPOINTS = {"prices": PRICES, "ohlcv": OHLCV}
-SYMBOLS = (
-    "BTC",
-    "ETH",
-    "SOL",
-    "XRP",
-    "BNB",
-    "ADA",
-    "DOT",
-    "LINK",
-    "LTC",
-    "BCH",
-    "MATIC",
-    "AVAX",
-    "XLM",
-    "TRX",
-)
-INTERVALS = ("1m", "5m", "15m", "1h", "4h", "1d", "1w")
+# The service's own defaults: the memory target is "14 symbols x 7 intervals" of them.
+SYMBOLS = tuple(Settings.model_fields["supported_symbols"].default)
+INTERVALS = tuple(Settings.model_fields["supported_intervals"].default)
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from adapters.providers.coingecko import CoinGeckoAdapter, key_header
 from adapters.providers.kraken import KrakenAdapter
 from adapters.providers.upstream import UpstreamClient
 from domain.errors import ProviderUnavailable
-from tests.fakes import FakeOhlcvProvider, FakeOverviewProvider, FakePriceProvider, FakeSentimentProvider
 from simulator import UpstreamSimulator
+from tests.fakes import FakeOhlcvProvider, FakeOverviewProvider, FakePriceProvider, FakeSentimentProvider
 
 #: Friday 2024-05-24 05:20:34.5 UTC: a fixed clock keeps every answer reproducible.
 NOW = 1_716_528_034.5

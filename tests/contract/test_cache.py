@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-
 from redis.asyncio import Redis
 
 from adapters.cache.memory import MemoryCache

@@ -15,8 +15,8 @@ from domain.candle import CandleSeries
 from domain.interval import Interval
 from domain.ports import PriceProvider
 from domain.symbol import Symbol
-from tests.contract.conftest import COINCAP_KEY
 from simulator import UpstreamSimulator
+from tests.contract.conftest import COINCAP_KEY
 
 TOLERANCE = 0.01
 

@@ -10,8 +10,8 @@ from domain.errors import ProviderError
 from domain.interval import Interval
 from domain.ports import OhlcvProvider
 from domain.symbol import Symbol
-from tests.contract.conftest import Subject
 from simulator import UpstreamSimulator
+from tests.contract.conftest import Subject
 
 
 def test_it_is_an_ohlcv_provider(ohlcv_subject: Subject) -> None:

@@ -8,8 +8,8 @@ import pytest
 
 from domain.errors import ProviderError
 from domain.ports import PriceProvider
-from tests.contract.conftest import Subject
 from simulator import UpstreamSimulator
+from tests.contract.conftest import Subject
 
 #: Assets every subject lists (the fake's table included).
 LISTED = ["BTC", "ETH", "SOL", "BNB", "MATIC", "AVAX"]

@@ -13,8 +13,8 @@ from entrypoints.container import Container, UseCases, build_container, start, s
 from entrypoints.grpc.server import GrpcServer
 from entrypoints.settings import Settings
 from protos.cryptodata.v1 import market_data_pb2_grpc as pb_grpc
-from tests.conftest import settings_for
 from simulator import UpstreamSimulator
+from tests.conftest import settings_for
 
 # Short enough that shutting a test server down never waits long for a stuck call.
 TEST_GRACE = 1.0

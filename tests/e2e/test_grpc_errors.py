@@ -17,8 +17,8 @@ from application.get_health import HealthReport
 from entrypoints.grpc.server import GrpcServer
 from protos.cryptodata.v1 import market_data_pb2 as pb
 from protos.cryptodata.v1 import market_data_pb2_grpc as pb_grpc
-from tests.e2e.conftest import GrpcService, MakeGrpc
 from simulator import UpstreamSimulator
+from tests.e2e.conftest import GrpcService, MakeGrpc
 
 OHLCV_PROVIDERS = ("binance", "kraken")
 PRICE_PROVIDERS = ("coingecko", "coincap", "binance")

@@ -11,8 +11,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from protos.cryptodata.v1 import market_data_pb2 as pb
-from tests.e2e.conftest import GrpcService, MakeGrpc
 from simulator import UpstreamSimulator
+from tests.e2e.conftest import GrpcService, MakeGrpc
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING

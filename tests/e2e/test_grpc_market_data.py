@@ -7,8 +7,8 @@ from typing import Any
 
 from entrypoints.rest.app import create_app
 from protos.cryptodata.v1 import market_data_pb2 as pb
-from tests.e2e.conftest import GrpcService, MakeGrpc
 from simulator import UpstreamSimulator
+from tests.e2e.conftest import GrpcService, MakeGrpc
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -19,8 +19,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from entrypoints.serve import Service, run
 from protos.cryptodata.v1 import market_data_pb2 as pb
 from protos.cryptodata.v1 import market_data_pb2_grpc as pb_grpc
-from tests.conftest import settings_for
 from simulator import UpstreamSimulator
+from tests.conftest import settings_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,8 @@ import pytest
 import structlog
 
 from protos.cryptodata.v1 import market_data_pb2 as pb
-from tests.e2e.conftest import GrpcService, MakeGrpc
 from simulator import UpstreamSimulator
+from tests.e2e.conftest import GrpcService, MakeGrpc
 
 PRICE_PROVIDERS = ("coingecko", "coincap", "binance")
 FAST = {"grpc_stream_interval": 0.2, "cache_ttl_prices": 300}

@@ -9,16 +9,22 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from simulator import UpstreamSimulator
 
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
-async def _scrape(service: Any) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+
+def _samples(exposition: str) -> Samples:
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+    }
+
+
+async def _scrape(service: Any) -> Samples:
     response = await service.get("/metrics")
     assert response.status == 200
     assert response.headers["Content-Type"].startswith("text/plain")
-    samples = {}
-    for family in text_string_to_metric_families(await response.text()):
-        for sample in family.samples:
-            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return samples
+    return _samples(await response.text())
 
 
 def _value(samples: dict, name: str, **labels: str) -> float:
@@ -131,10 +137,7 @@ async def test_grpc_calls_are_counted_by_method_and_code(make_grpc: Any) -> None
     else:
         raise AssertionError("an unknown symbol must fail")
 
-    samples = {}
-    for family in text_string_to_metric_families(service.use_cases.metrics.exposition().decode()):
-        for sample in family.samples:
-            samples[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    samples = _samples(service.use_cases.metrics.exposition().decode())
     method = "/cryptodata.v1.MarketData/GetOhlcv"
     assert _value(samples, "cde_grpc_requests_total", method=method, code="OK") == 1
     assert _value(samples, "cde_grpc_requests_total", method=method, code="INVALID_ARGUMENT") == 1

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import aiohttp
 
+from simulator import UpstreamSimulator
 from tests.e2e.test_grpc_serve import _environment
 from tests.redis_server import free_port
-from simulator import UpstreamSimulator
 
 
 async def _pids_answering(port: int, attempts: int) -> set[int]:
@@ -39,15 +39,7 @@ async def test_two_workers_share_the_rest_port_and_stop_on_sigterm(
     )  # fmt: skip
     try:
         async with asyncio.timeout(60):
-            while True:  # until both workers listen
-                try:
-                    pids = await _pids_answering(port, 40)
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.2)
-                    continue
-                if len(pids) == 2:
-                    break
-                await asyncio.sleep(0.2)
+            pids = await _both_worker_pids(port)
             process.send_signal(signal.SIGTERM)
             code = await process.wait()
     finally:
@@ -165,15 +157,7 @@ async def test_any_worker_answers_a_scrape_with_the_whole_services_metrics(
     )  # fmt: skip
     try:
         async with asyncio.timeout(60):
-            while True:  # until both workers listen
-                try:
-                    pids = await _pids_answering(port, 40)
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.2)
-                    continue
-                if len(pids) == 2:
-                    break
-                await asyncio.sleep(0.2)
+            pids = await _both_worker_pids(port)
             before = [health_requests(await fresh_get("/metrics")) for _ in range(4)]
             served = {json.loads(await fresh_get("/api/health"))["pid"] for _ in range(30)}
             after = [health_requests(await fresh_get("/metrics")) for _ in range(4)]

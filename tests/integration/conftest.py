@@ -8,8 +8,8 @@ import aiohttp
 import pytest
 
 from adapters.providers.upstream import UpstreamClient
-from tests.integration.support import NOW
 from simulator import UpstreamSimulator
+from tests.integration.support import NOW
 
 ClientFactory = Callable[..., UpstreamClient]
 

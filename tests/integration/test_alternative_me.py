@@ -9,9 +9,9 @@ import pytest
 
 from adapters.providers.alternative_me import AlternativeMeAdapter
 from domain.errors import BadPayload, ProviderError, ProviderUnavailable, UpstreamRateLimited
+from simulator import UpstreamSimulator
 from tests.integration.conftest import ClientFactory
 from tests.integration.support import DAY_MS, NOW, fetch_raw, requests_to
-from simulator import UpstreamSimulator
 
 FNG = "/fng/"
 TODAY_S = int(NOW) // (DAY_MS // 1000) * (DAY_MS // 1000)

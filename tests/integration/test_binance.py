@@ -29,6 +29,8 @@ from domain.errors import (
 )
 from domain.interval import Interval
 from domain.symbol import Symbol
+from simulator import UpstreamSimulator
+from simulator.coingecko import COINS
 from tests.fakes import FakeClock
 from tests.integration.conftest import ClientFactory
 from tests.integration.support import (
@@ -42,8 +44,6 @@ from tests.integration.support import (
     period_start_ms,
     requests_to,
 )
-from simulator import UpstreamSimulator
-from simulator.coingecko import COINS
 
 KLINES = "/api/v3/klines"
 TICKER = "/api/v3/ticker/24hr"

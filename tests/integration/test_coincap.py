@@ -23,10 +23,10 @@ from domain.errors import (
     UpstreamRateLimited,
 )
 from entrypoints.container import build_container, stop
+from simulator import UpstreamSimulator
 from tests.conftest import settings_for
 from tests.fakes import FakeClock
 from tests.integration.support import NOW, canned, exact, fetch_raw, requests_to
-from simulator import UpstreamSimulator
 
 KEY = "cc-test-key"
 ASSETS = "/assets"

@@ -22,11 +22,11 @@ from domain.errors import (
 )
 from domain.market import MarketOverview
 from entrypoints.container import build_container, stop
+from simulator import UpstreamSimulator
+from simulator.coingecko import COINS_BY_ID
 from tests.conftest import settings_for
 from tests.integration.conftest import ClientFactory
 from tests.integration.support import NOW, canned, fetch_raw, requests_to
-from simulator import UpstreamSimulator
-from simulator.coingecko import COINS_BY_ID
 
 SIMPLE_PRICE = "/simple/price"
 GLOBAL = "/global"

@@ -25,6 +25,7 @@ from domain.errors import (
 )
 from domain.interval import Interval
 from domain.symbol import Symbol
+from simulator import UpstreamSimulator
 from tests.integration.conftest import ClientFactory
 from tests.integration.support import (
     INTERVAL_MS,
@@ -38,7 +39,6 @@ from tests.integration.support import (
     period_start_ms,
     requests_to,
 )
-from simulator import UpstreamSimulator
 
 OHLC = "/0/public/OHLC"
 BTC = Symbol("BTC", "USDT")

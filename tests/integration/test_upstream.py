@@ -32,10 +32,10 @@ from domain.errors import (
 )
 from domain.interval import Interval
 from domain.symbol import Symbol
+from simulator import UpstreamSimulator
 from tests.fakes import FakeClock
 from tests.integration.conftest import ClientFactory
 from tests.integration.support import requests_to
-from simulator import UpstreamSimulator
 
 
 def response(status: int, body: bytes = b"{}", headers: dict[str, str] | None = None) -> UpstreamResponse:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from domain.errors import AllProvidersFailed, CircuitOpen, ProviderUnavailable, UpstreamRateLimited, UpstreamRejected
+from domain.errors import (
+    AllProvidersFailed,
+    CircuitOpen,
+    ProviderUnavailable,
+    UpstreamRateLimited,
+    UpstreamRejected,
+)
 from domain.fallback import FallbackAttempts, fallback_order
 
 AVAILABLE = {"binance", "kraken"}
