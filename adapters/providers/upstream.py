@@ -76,19 +76,21 @@ class UpstreamClient:
         url = f"{self._base_url}{path}"
         try:
             async with self._session.get(url, params=params, headers=self._headers) as response:
-                too_big = BadPayload(self.provider, f"answer larger than {MAX_BODY // 1024 // 1024} MB")
                 if response.content_length is not None and response.content_length > MAX_BODY:
-                    raise too_big
+                    raise self._too_big()
                 body = bytearray()
                 async for chunk in response.content.iter_chunked(64 * 1024):
                     body += chunk
                     if len(body) > MAX_BODY:
-                        raise too_big
+                        raise self._too_big()
                 return UpstreamResponse(response.status, response.headers, bytes(body))
         except TimeoutError:
             raise UpstreamTimeout(self.provider, "timed out") from None
         except aiohttp.ClientError as error:
             raise ProviderUnavailable(self.provider, f"connection failed ({type(error).__name__})") from None
+
+    def _too_big(self) -> BadPayload:
+        return BadPayload(self.provider, f"answer larger than {MAX_BODY // 1024 // 1024} MB")
 
 
 def status_error(provider: str, response: UpstreamResponse) -> ProviderError:
