@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pydantic import ValidationError
-
 from entrypoints import __version__, event_loop
-from entrypoints.logging_setup import SecretRedactor, configure_logging, secrets_from_environment
+from entrypoints.bootstrap import boot
 from entrypoints.serve import run
-from entrypoints.settings import Settings
+from entrypoints.workers import run_workers
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,21 +37,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment and .env; invalid ones end the program with a clear message."""
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
-    except ValidationError as error:
-        # Some messages quote the refused value (a base URL, a budget): mask any key in it,
-        # say a COINCAP_BASE_URL=...?apiKey=KEY.
-        mask = SecretRedactor(secrets_from_environment()).mask
-        lines = [
-            f"  {'.'.join(map(str, e['loc'])).upper() or 'settings'}: {mask(e['msg'])}"
-            for e in error.errors()
-        ]
-        sys.exit("invalid settings:\n" + "\n".join(lines))
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
     parser = _parser()
@@ -65,18 +48,17 @@ def main(argv: list[str] | None = None) -> None:
         "sandbox": True if args.sandbox else None,  # without the flag, SANDBOX decides
         "sandbox_seed": args.sandbox_seed,
     }
-    settings = load_settings(**overrides)
-    configure_logging(settings.log_level, settings.log_format)
+    settings = boot(overrides)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     if args.sandbox_seed is not None and not settings.sandbox:
         parser.error("--sandbox-seed needs --sandbox (or SANDBOX=true)")
     if args.workers > 1:
-        used_ports = ([settings.port] if not args.grpc_only else []) + ([settings.grpc_port] if not args.rest_only else [])
+        used_ports = ([settings.port] if not args.grpc_only else []) + (
+            [settings.grpc_port] if not args.rest_only else []
+        )
         if 0 in used_ports:
             parser.error("--workers needs fixed ports: with port 0 each worker would listen elsewhere")
-        from entrypoints.workers import run_workers
-
         code = run_workers(
             args.workers, overrides, rest=not args.grpc_only, grpc=not args.rest_only,
             grace=settings.shutdown_grace, sandbox_seed=settings.sandbox_seed if settings.sandbox else None,

@@ -2,7 +2,7 @@
 
 Lifecycle: start the container, start the servers, wait for SIGTERM/SIGINT, then stop
 accepting and drain both servers within SHUTDOWN_GRACE, and only then close the container's
-resources (the HTTP session, later Redis) that in-flight requests were still using.
+resources (the HTTP session, the Redis client) that in-flight requests were still using.
 
 In sandbox mode (SANDBOX=true) the simulated upstream starts first and stops last, around
 everything else, in the same event loop, unless the caller runs one already (the

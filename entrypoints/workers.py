@@ -25,6 +25,10 @@ from typing import Any
 import structlog
 
 from adapters.metrics import MULTIPROCESS_ENV, mark_process_dead
+from entrypoints import event_loop
+from entrypoints.bootstrap import boot
+from entrypoints.sandbox import UpstreamThread
+from entrypoints.serve import run
 
 log = structlog.get_logger("workers")
 _KILL_MARGIN = 5.0  # seconds past SHUTDOWN_GRACE before a worker that will not stop is killed
@@ -35,13 +39,7 @@ def _worker(
     overrides: dict[str, Any], rest: bool, grpc: bool, sandbox_upstream: dict[str, str] | None = None
 ) -> None:
     # A fresh interpreter (spawn): settings and logging are set up again from the environment.
-    from entrypoints import event_loop
-    from entrypoints.cli import load_settings
-    from entrypoints.logging_setup import configure_logging
-    from entrypoints.serve import run
-
-    settings = load_settings(**overrides)
-    configure_logging(settings.log_level, settings.log_format)
+    settings = boot(overrides)
     parent = os.getppid()
 
     async def serve() -> None:
@@ -117,8 +115,6 @@ def _sandbox_upstream(seed: int | None) -> Iterator[dict[str, str] | None]:
     if seed is None:
         yield None
         return
-    from entrypoints.sandbox import UpstreamThread
-
     upstream = UpstreamThread(seed)
     simulator = upstream.start()
     log.warning("sandbox mode: every worker calls one simulated upstream", upstream=simulator.root, seed=seed)

@@ -11,19 +11,64 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from .faults import Fault
+from .recording import RecordedRequest
 from .upstream import json_answer
-
-if TYPE_CHECKING:
-    from .server import UpstreamSimulator
 
 PREFIX = "/__sim"
 
 
-def control_routes(sim: UpstreamSimulator) -> list[web.RouteDef]:
+class Controlled(Protocol):
+    """What the control API drives: the simulator that mounts it (``UpstreamSimulator``,
+    whose methods of the same names these are). Named here so that the server can import
+    the routes without the routes importing the server."""
+
+    @property
+    def base_urls(self) -> dict[str, str]:
+        """Base URL per provider id."""
+        ...
+
+    def set_fault(
+        self, provider: str, kind: str, *, path: str | None = None, times: int | None = None, **params: Any
+    ) -> Fault:
+        """Make ``provider`` misbehave as ``kind``; ValueError for an unknown provider or kind."""
+        ...
+
+    def faults(self, provider: str | None = None) -> list[Fault]:
+        """The faults still set."""
+        ...
+
+    def clear_faults(self, provider: str | None = None) -> int:
+        """Remove the faults of ``provider`` (all when None); returns how many."""
+        ...
+
+    def call_counts(self) -> dict[str, int]:
+        """Requests per provider."""
+        ...
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received, oldest first."""
+        ...
+
+    def set_price(self, base_symbol: str, usd: float) -> None:
+        """Set the true USD price of an asset."""
+        ...
+
+    def price(self, base_symbol: str) -> float:
+        """The true USD price of an asset."""
+        ...
+
+    def reset(self) -> None:
+        """Back to a fresh state: no calls, no faults, catalogue prices."""
+        ...
+
+
+def control_routes(sim: Controlled) -> list[web.RouteDef]:
     """The control routes bound to ``sim``."""
 
     async def overview(request: web.Request) -> web.Response:

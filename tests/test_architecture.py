@@ -1,4 +1,5 @@
-"""The layers' import rules (pyproject's [tool.importlinter] contracts) hold."""
+"""The import rules (pyproject's [tool.importlinter] contracts: the layers, the order inside
+entrypoints/, no cycles) hold."""
 
 from __future__ import annotations
 
