@@ -8,11 +8,16 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
-from adapters.cache.failover import FailoverCache
 from adapters.cache.fill_locks import LocalFillLocks, RedisFillLocks
 from adapters.cache.memory import MemoryCache
 from adapters.cache.redis import DEFAULT_NAMESPACE, FORMAT_VERSION, RedisCache
 from adapters.clock import SystemClock
+from adapters.failover.breakers import FailoverBreakers
+from adapters.failover.cache import FailoverCache
+from adapters.failover.client_rate_limiter import FailoverClientRateLimiter
+from adapters.failover.cooldowns import FailoverCooldowns
+from adapters.failover.fill_locks import FailoverFillLocks
+from adapters.failover.guard import SharedBackendGuard
 from adapters.http_session import client_session
 from adapters.metrics import PrometheusMetrics
 from adapters.providers.alternative_me import AlternativeMeAdapter
@@ -25,10 +30,9 @@ from adapters.redis_client import redis_client
 from adapters.resilience.local_rate_limiter import LocalClientRateLimiter
 from adapters.resilience.memory_cooldowns import MemoryCooldowns
 from adapters.resilience.purgatory_breakers import PurgatoryBreakers, redis_unit_of_work
-from adapters.resilience.redis_cooldowns import RedisCooldowns, SharedCooldowns
+from adapters.resilience.redis_cooldowns import RedisCooldowns
 from adapters.resilience.redis_rate_limiter import RedisClientRateLimiter
 from adapters.resilience.upstream_budget import LimitsUpstreamBudgets
-from adapters.shared_backend import Failover, SharedBackendGuard
 from application.cache_admin import CacheAdmin
 from application.client_limits import ClientLimits
 from application.get_health import GetHealth
@@ -114,11 +118,14 @@ class Container(containers.DeclarativeContainer):
         config.cache_backend,
         memory=local_breakers,
         redis=providers.Singleton(
-            PurgatoryBreakers,
-            policy=breaker_policy,
-            uow=providers.Singleton(redis_unit_of_work, redis, REDIS_PREFIX),
-            fallback=local_breakers,
-            guard=shared_guard,
+            FailoverBreakers,
+            providers.Singleton(
+                PurgatoryBreakers,
+                policy=breaker_policy,
+                uow=providers.Singleton(redis_unit_of_work, redis, REDIS_PREFIX),
+            ),
+            local_breakers,
+            shared_guard,
         ),
     )
     local_cooldowns = providers.Singleton(MemoryCooldowns)
@@ -126,7 +133,7 @@ class Container(containers.DeclarativeContainer):
         config.cache_backend,
         memory=local_cooldowns,
         redis=providers.Singleton(
-            SharedCooldowns, providers.Singleton(RedisCooldowns, redis, REDIS_PREFIX), local_cooldowns, shared_guard
+            FailoverCooldowns, providers.Singleton(RedisCooldowns, redis, REDIS_PREFIX), local_cooldowns, shared_guard
         ),
     )
     budgets = providers.Singleton(
@@ -194,7 +201,7 @@ class Container(containers.DeclarativeContainer):
         config.cache_backend,
         memory=providers.Object(None),
         redis=providers.Singleton(
-            Failover, providers.Singleton(RedisFillLocks, redis, REDIS_PREFIX), local_fill_locks, shared_guard
+            FailoverFillLocks, providers.Singleton(RedisFillLocks, redis, REDIS_PREFIX), local_fill_locks, shared_guard
         ),
     )
     provider_calls = providers.Singleton(
@@ -275,7 +282,7 @@ class Container(containers.DeclarativeContainer):
             config.cache_backend,
             memory=providers.Singleton(LocalClientRateLimiter),
             redis=providers.Singleton(
-                Failover,
+                FailoverClientRateLimiter,
                 providers.Singleton(RedisClientRateLimiter, redis, REDIS_PREFIX),
                 providers.Singleton(LocalClientRateLimiter),
                 shared_guard,

@@ -11,7 +11,6 @@ from purgatory.domain.model import OpenedState
 from purgatory.service._async.unit_of_work import AsyncAbstractUnitOfWork, AsyncRedisUnitOfWork
 from redis.asyncio import Redis
 
-from adapters.shared_backend import OUTAGE_ERRORS, SharedBackendGuard
 from domain.breaker_policy import BreakerPolicy, counts_as_failure
 from domain.errors import CircuitOpen
 from domain.ports import CircuitState
@@ -38,19 +37,11 @@ class PurgatoryBreakers:
     What counts as a failure is the domain's ``counts_as_failure``; everything else passes
     through the circuit without touching it. purgatory lets every concurrent call through a
     half-open circuit; here only one probe at a time goes, the others are refused as if open.
-    With a shared ``uow`` (Redis), a ``guard`` and a ``fallback`` (in-memory breakers), a
-    Redis outage moves circuit bookkeeping to the fallback; the provider call itself is
-    never repeated because of it.
+    With a shared ``uow`` (Redis) every replica sees the same circuits and an outage of the
+    store raises; ``FailoverBreakers`` moves the bookkeeping to in-process circuits meanwhile.
     """
 
-    def __init__(
-        self,
-        policy: BreakerPolicy,
-        uow: AsyncAbstractUnitOfWork | None = None,
-        *,
-        fallback: PurgatoryBreakers | None = None,
-        guard: SharedBackendGuard | None = None,
-    ) -> None:
+    def __init__(self, policy: BreakerPolicy, uow: AsyncAbstractUnitOfWork | None = None) -> None:
         self._ttl = policy.reset_timeout
         self._threshold = policy.threshold
         self._factory = AsyncCircuitBreakerFactory(
@@ -61,63 +52,31 @@ class PurgatoryBreakers:
         )
         self._initialized = False
         self._probing: set[str] = set()
-        self._fallback = fallback
-        self._guard = guard
 
     async def call(self, provider: str, operation: Callable[[], Awaitable[T]]) -> T:
         """Run ``operation`` through the provider's circuit."""
-        if self._guard is not None and not self._guard.available():
-            return await self._fallback_call(provider, operation)
-        try:
-            breaker = await self._breaker(provider)
-        except OUTAGE_ERRORS as error:
-            if self._guard is None:
-                raise
-            self._guard.mark_down(error)
-            return await self._fallback_call(provider, operation)
+        breaker = await self._breaker(provider)
         probing = self._view(breaker.context).state == "half_open"
         if probing:
             if provider in self._probing:
                 raise CircuitOpen(provider, "circuit half-open, a probe is in flight",
                                   retry_after=_HALF_OPEN_BUSY_RETRY)  # fmt: skip
             self._probing.add(provider)
-        outcome: list[Any] = []
         try:
             async with breaker:
-                try:
-                    outcome.append(await operation())
-                except BaseException as error:
-                    outcome.append(error)
-                    raise
-            return outcome[0]  # type: ignore[no-any-return]
+                return await operation()
         except OpenedState:
             raise CircuitOpen(
                 provider, "circuit open after repeated failures",
                 retry_after=self._view(breaker.context).retry_after,
             ) from None  # fmt: skip
-        except OUTAGE_ERRORS as error:
-            if self._guard is None or not outcome or outcome[0] is error:
-                raise
-            # Only the bookkeeping failed: the provider's answer stands.
-            self._guard.mark_down(error)
-            if isinstance(outcome[0], BaseException):
-                raise outcome[0] from None
-            return outcome[0]  # type: ignore[no-any-return]
         finally:
             if probing:
                 self._probing.discard(provider)
 
     async def state(self, provider: str) -> CircuitState:
         """closed, open (with seconds until a retry) or half_open."""
-        if self._guard is not None and not self._guard.available():
-            return await self._fallback_state(provider)
-        try:
-            breaker = await self._breaker(provider)
-        except OUTAGE_ERRORS as error:
-            if self._guard is None:
-                raise
-            self._guard.mark_down(error)
-            return await self._fallback_state(provider)
+        breaker = await self._breaker(provider)
         return self._view(breaker.context)
 
     async def _breaker(self, provider: str) -> Any:
@@ -130,16 +89,6 @@ class PurgatoryBreakers:
         breaker.context.threshold = self._threshold
         breaker.context.ttl = self._ttl
         return breaker
-
-    async def _fallback_call(self, provider: str, operation: Callable[[], Awaitable[T]]) -> T:
-        if self._fallback is None:
-            raise RuntimeError("no fallback breakers configured")
-        return await self._fallback.call(provider, operation)
-
-    async def _fallback_state(self, provider: str) -> CircuitState:
-        if self._fallback is None:
-            raise RuntimeError("no fallback breakers configured")
-        return await self._fallback.state(provider)
 
     def _view(self, context: Any) -> CircuitState:
         if context.state == "opened" and context.opened_at is not None:

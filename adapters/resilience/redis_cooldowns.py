@@ -6,9 +6,6 @@ import time
 
 from redis.asyncio import Redis
 
-from adapters.resilience.memory_cooldowns import MemoryCooldowns
-from adapters.shared_backend import SharedBackendGuard
-
 # Keep the later cool-down atomically: two replicas must not let a short 429 overwrite a
 # long 418 ban.
 _HOLD_LATER = """
@@ -39,32 +36,3 @@ class RedisCooldowns:
         remaining_ms = int((until - time.time()) * 1000)
         if remaining_ms > 0:
             await self._hold_later(keys=[self._prefix + provider], args=[repr(until), remaining_ms])
-
-
-class SharedCooldowns:
-    """Cool-downs kept in this process AND in Redis; the later of the two holds.
-
-    A ban seen while Redis was out is still honoured after it returns, and a Redis outage
-    never lifts a cool-down this process knows about.
-    """
-
-    def __init__(self, shared: RedisCooldowns, local: MemoryCooldowns, guard: SharedBackendGuard) -> None:
-        self._shared = shared
-        self._local = local
-        self._guard = guard
-
-    async def until(self, provider: str) -> float | None:
-        """The later of the local and the shared cool-down."""
-        local = await self._local.until(provider)
-        shared = await self._guard.run(lambda: self._shared.until(provider), _none)
-        known = [value for value in (local, shared) if value is not None]
-        return max(known) if known else None
-
-    async def hold(self, provider: str, until: float) -> None:
-        """Record locally, then share (when Redis answers)."""
-        await self._local.hold(provider, until)
-        await self._guard.run(lambda: self._shared.hold(provider, until), _none)
-
-
-async def _none() -> None:
-    return None

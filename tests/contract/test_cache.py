@@ -3,7 +3,8 @@
 Every backend runs the same tests through the ``cache_case`` fixture. To add one (Redis), add
 its id to the fixture's ``params`` and a branch that builds it on the given ``FakeClock``
 (skip when the server is unreachable); use domain values only, as a shared backend must
-encode them.
+encode them. The failover wrapper (Redis with the in-process cache behind it) keeps the
+contract with Redis up and with Redis out.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from redis.asyncio import Redis
 
 from adapters.cache.memory import MemoryCache
 from adapters.cache.redis import RedisCache
+from adapters.failover.cache import FailoverCache
 from domain.candle import Candle, CandleSeries
 from domain.interval import Interval
 from domain.market import MarketOverview
 from domain.ports import Cache
 from domain.symbol import Symbol
+from tests.contract.shared_state import BACKENDS, redis_for, standing_guard
 from tests.fakes import FakeClock
 
 T0 = 1_700_000_000.0
@@ -39,7 +42,7 @@ class CacheCase:
     clock: FakeClock
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=BACKENDS)
 async def cache_case(request: pytest.FixtureRequest) -> AsyncIterator[CacheCase]:
     clock = FakeClock(T0)
     if request.param == "memory":
@@ -52,6 +55,11 @@ async def cache_case(request: pytest.FixtureRequest) -> AsyncIterator[CacheCase]
             yield CacheCase("redis", RedisCache(client, clock), clock)
         finally:
             await client.aclose()
+        return
+    if request.param in ("failover", "failover-redis-down"):
+        async with redis_for(request, request.param) as client:
+            failover = FailoverCache(RedisCache(client, clock), MemoryCache(clock), standing_guard(clock))
+            yield CacheCase("redis", failover, clock)  # named as its primary, whichever serves
         return
     raise AssertionError(f"no cache backend {request.param!r}")  # pragma: no cover
 

@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from adapters.failover.cooldowns import FailoverCooldowns
+from adapters.failover.guard import SharedBackendGuard
 from adapters.redis_client import connection_options
 from adapters.resilience.memory_cooldowns import MemoryCooldowns
 from adapters.resilience.purgatory_breakers import PurgatoryBreakers, redis_unit_of_work
-from adapters.resilience.redis_cooldowns import RedisCooldowns, SharedCooldowns
-from adapters.shared_backend import SharedBackendGuard
+from adapters.resilience.redis_cooldowns import RedisCooldowns
 from application.provider_calls import ProviderCalls
 from domain.breaker_policy import BreakerPolicy
 from domain.errors import CircuitOpen, ProviderUnavailable
@@ -40,10 +41,10 @@ async def stored(client: Redis, provider: str) -> float:
     return float(raw)
 
 
-def shared_cooldowns(client: Redis, clock: FakeClock) -> tuple[SharedCooldowns, SharedBackendGuard]:
+def shared_cooldowns(client: Redis, clock: FakeClock) -> tuple[FailoverCooldowns, SharedBackendGuard]:
     """One replica's cool-downs: its own memory and guard, the shared Redis."""
     guard = SharedBackendGuard(clock, op_timeout=0.5, retry_interval=RETRY_INTERVAL)
-    return SharedCooldowns(RedisCooldowns(client, PREFIX), MemoryCooldowns(), guard), guard
+    return FailoverCooldowns(RedisCooldowns(client, PREFIX), MemoryCooldowns(), guard), guard
 
 
 # -- cool-downs ------------------------------------------------------------------------

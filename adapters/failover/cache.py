@@ -1,11 +1,11 @@
-"""Keep serving when the shared cache fails: fall back to the in-process cache."""
+"""The Cache port with failover: keep serving when the shared cache fails, from the in-process one."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from adapters.shared_backend import OUTAGE_ERRORS, SharedBackendGuard
+from adapters.failover.guard import OUTAGE_ERRORS, SharedBackendGuard
 from domain.ports import Cache, CacheEntry, CacheStats
 
 _ADMIN_TIMEOUT = 5.0

@@ -1,10 +1,11 @@
-"""Using a shared backend (Redis) without letting its outages cost requests."""
+"""Using a shared backend (Redis) without letting its outages cost requests: the guard every
+failover wrapper asks."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import structlog
 from redis.exceptions import RedisError
@@ -67,23 +68,3 @@ class SharedBackendGuard:
         if self._down_since is not None:
             log.warning("shared backend back", down_for_s=round(self._clock.monotonic() - self._down_since, 1))
             self._down_since = None
-
-
-class Failover:
-    """Implements the port that ``primary`` and ``fallback`` both implement: every async
-    method runs on ``primary`` under the guard, or on ``fallback`` during an outage."""
-
-    def __init__(self, primary: Any, fallback: Any, guard: SharedBackendGuard) -> None:
-        self._primary = primary
-        self._fallback = fallback
-        self._guard = guard
-
-    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
-        on_primary = getattr(self._primary, name)
-        on_fallback = getattr(self._fallback, name)
-
-        async def method(*args: Any, **kwargs: Any) -> Any:
-            return await self._guard.run(lambda: on_primary(*args, **kwargs), lambda: on_fallback(*args, **kwargs))
-
-        method.__name__ = name
-        return method
