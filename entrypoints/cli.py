@@ -8,7 +8,7 @@ import sys
 from pydantic import ValidationError
 
 from entrypoints import __version__, event_loop
-from entrypoints.logging_setup import SecretRedactor, configure_logging, secrets_from_environment
+from entrypoints.log import SecretRedactor, configure_logging, secrets_from_environment
 from entrypoints.serve import run
 from entrypoints.settings import Settings
 

@@ -37,7 +37,7 @@ def _worker(
     # A fresh interpreter (spawn): settings and logging are set up again from the environment.
     from entrypoints import event_loop
     from entrypoints.cli import load_settings
-    from entrypoints.logging_setup import configure_logging
+    from entrypoints.log import configure_logging
     from entrypoints.serve import run
 
     settings = load_settings(**overrides)
