@@ -39,6 +39,8 @@ def multiprocess_dir() -> str | None:
 class PrometheusMetrics:
     """Counters and histograms of requests, upstream calls, circuits, cache and limits."""
 
+    content_type = CONTENT_TYPE  # of exposition(): Prometheus' text format
+
     def __init__(self, namespace: str = "cde") -> None:
         self._registry = CollectorRegistry(auto_describe=True)
         self._shared = multiprocess_dir()

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from pydantic import ValidationError
 
-from entrypoints.logging_setup import SecretRedactor, configure_logging, secrets_from_environment
+from entrypoints.log import SecretRedactor, configure_logging, secrets_from_environment
 from entrypoints.settings import Settings
 
 

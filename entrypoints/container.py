@@ -46,6 +46,8 @@ from domain.breaker_policy import BreakerPolicy
 from domain.interval import IntervalParser
 from domain.symbol import SymbolParser
 from entrypoints import __version__
+from entrypoints.edge_metrics import EdgeMetrics
+from entrypoints.log import AccessLog, open_access_log
 from entrypoints.settings import Settings
 
 
@@ -60,7 +62,8 @@ class UseCases:
     get_health: GetHealth
     cache_admin: CacheAdmin
     client_limits: ClientLimits
-    metrics: PrometheusMetrics
+    metrics: EdgeMetrics
+    access_log: AccessLog
 
 
 def _in_order(order: list[str], **available: Any) -> list[Any]:
@@ -100,6 +103,7 @@ class Container(containers.DeclarativeContainer):
 
     clock = providers.Singleton(SystemClock)
     metrics = providers.Singleton(PrometheusMetrics)
+    access_log = providers.Resource(open_access_log)  # closing it writes the lines still queued
     http_session = providers.Resource(
         client_session, request_timeout=config.request_timeout, user_agent=f"crypto-data-engine/{__version__}"
     )
@@ -308,6 +312,7 @@ class Container(containers.DeclarativeContainer):
         cache_admin=cache_admin,
         client_limits=client_limits,
         metrics=metrics,
+        access_log=access_log,
     )
 
 

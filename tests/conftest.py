@@ -14,11 +14,16 @@ ADMIN_TOKEN = "test-admin-token"
 COINCAP_KEY = "test-coincap-key"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    from entrypoints.logging_setup import configure_logging
+def configure_test_logging() -> None:
+    """The logging of the test session (tests that configure their own put this back)."""
+    from entrypoints.log import configure_logging
 
     # Access logs of thousands of test requests would only slow the suites down.
     configure_logging("WARNING", "console")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    configure_test_logging()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

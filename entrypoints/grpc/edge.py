@@ -18,15 +18,14 @@ from urllib.parse import unquote
 import grpc
 import structlog
 
-from adapters.metrics import PrometheusMetrics
 from application.client_limits import ClientLimits
 from domain.errors import RateLimited
 from entrypoints import edge_rules
+from entrypoints.edge_metrics import EdgeMetrics
 from entrypoints.edge_rules import last_forwarded
 from entrypoints.grpc.errors import Metadata, failure_for, internal_failure
-from entrypoints.logging_setup import hot_info
+from entrypoints.log import AccessLog, bind_request_id
 
-access_log = hot_info("access")
 error_log = structlog.get_logger("errors")
 
 Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
@@ -56,12 +55,14 @@ def _metadata(context: Context) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class Edge:
-    """The servicer-wide part of the edge: its full service name and the client limits."""
+    """The servicer-wide part of the edge: its full service name, the client limits, the
+    access log and the metrics (the last three from the container)."""
 
     service: str
     client_limits: ClientLimits
+    access_log: AccessLog
     trust_proxy: bool = False
-    metrics: PrometheusMetrics | None = None
+    metrics: EdgeMetrics | None = None
     # Metadata every call starts and ends with: sandbox mode's ("x-data-mode", "sandbox").
     marks: Metadata = ()
 
@@ -81,9 +82,10 @@ class Guarded(Protocol):
 class _Call:
     """Bookkeeping of one RPC: its request id, its final status and its access-log line."""
 
-    def __init__(self, method: str, context: Context, metrics: PrometheusMetrics | None = None) -> None:
+    def __init__(self, method: str, context: Context, edge: Edge) -> None:
         self.method = method
-        self.metrics = metrics
+        self.metrics = edge.metrics
+        self.access_log = edge.access_log
         self.context = context
         self.status = grpc.StatusCode.OK
         self.messages = 0
@@ -93,7 +95,7 @@ class _Call:
 
     async def begin(self, marks: Metadata = ()) -> None:
         request_id = self.request_id = edge_rules.request_id(_metadata(self.context).get("x-request-id"))
-        structlog.contextvars.bind_contextvars(request_id=request_id)  # the only variable ever bound
+        bind_request_id(request_id)  # on every line of this call, the access line included
         self.trailers = (("x-request-id", request_id), *marks)
         # Initial metadata too, so a stream's client knows the id before the first message.
         await self.context.send_initial_metadata(self.trailers)
@@ -119,12 +121,16 @@ class _Call:
 
     def finish(self, streaming: bool = False) -> None:
         extra = {"messages": self.messages} if streaming else {}
+        if streaming and self.request_id:
+            # grpc.aio ends a stream in its own task, but a generator left unclosed would be
+            # closed by the loop's async-generator finaliser, in another context (and another
+            # request's id): the stream's line keeps its own id whoever closes it.
+            bind_request_id(self.request_id)
         elapsed = time.perf_counter() - self.started
         if self.metrics is not None:
             self.metrics.grpc_call(self.method, self.status.name, None if streaming else elapsed)
-        access_log(
+        self.access_log.write(
             "rpc",
-            request_id=self.request_id,
             method=self.method,
             status=self.status.name,
             code=self.status.value[0],
@@ -149,7 +155,7 @@ def unary(
     ) -> Callable[[S, Req, Context], Awaitable[Resp]]:
         @functools.wraps(handler)
         async def wrapper(self: S, request: Req, context: Context) -> Resp:
-            call = _Call(f"/{self.edge.service}/{handler.__name__}", context, self.edge.metrics)
+            call = _Call(f"/{self.edge.service}/{handler.__name__}", context, self.edge)
             try:
                 await call.begin(self.edge.marks)
                 await self.edge.admit(group, context)
@@ -182,7 +188,7 @@ def server_stream(
     ) -> Callable[[S, Req, Context], AsyncIterator[Resp]]:
         @functools.wraps(handler)
         async def wrapper(self: S, request: Req, context: Context) -> AsyncIterator[Resp]:
-            call = _Call(f"/{self.edge.service}/{handler.__name__}", context, self.edge.metrics)
+            call = _Call(f"/{self.edge.service}/{handler.__name__}", context, self.edge)
             try:
                 await call.begin(self.edge.marks)
                 await self.edge.admit(group, context)

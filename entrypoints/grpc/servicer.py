@@ -34,8 +34,8 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
         sandbox: bool = False,
         max_streams: int = 10,
     ) -> None:
-        self.edge = Edge(SERVICE_NAME, use_cases.client_limits, trust_proxy, use_cases.metrics,
-                         marks=SANDBOX_METADATA if sandbox else ())  # fmt: skip
+        self.edge = Edge(SERVICE_NAME, use_cases.client_limits, use_cases.access_log, trust_proxy,
+                         use_cases.metrics, marks=SANDBOX_METADATA if sandbox else ())  # fmt: skip
         self._sandbox = sandbox
         self._use_cases = use_cases
         self._stream_interval = stream_interval

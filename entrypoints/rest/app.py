@@ -38,7 +38,9 @@ def create_app(
     app[SETTINGS] = settings
     app[CONTAINER] = container
     app[RENDERED] = RenderedBodies()
-    setup_middlewares(app, settings.cors_origins, settings.trust_proxy, container.metrics())
+    setup_middlewares(
+        app, settings.cors_origins, settings.trust_proxy, container.access_log(), container.metrics()
+    )
     setup_routes(app, metrics=settings.metrics_enabled)
     if settings.sandbox:
         setup_sandbox_marks(app)

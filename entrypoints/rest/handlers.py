@@ -7,7 +7,6 @@ import re
 
 from aiohttp import web
 
-from adapters.metrics import CONTENT_TYPE
 from domain.candle import DEFAULT_CANDLES
 from domain.errors import InvalidParameter
 from entrypoints import served_keys
@@ -70,7 +69,7 @@ async def metrics(request: web.Request) -> web.Response:
     report = await use_cases.get_health.execute()
     use_cases.metrics.circuits((p.name, p.circuit) for p in report.providers)
     response = web.Response(body=use_cases.metrics.exposition())
-    response.headers["Content-Type"] = CONTENT_TYPE
+    response.headers["Content-Type"] = use_cases.metrics.content_type
     return response
 
 

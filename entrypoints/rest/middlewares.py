@@ -10,11 +10,11 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from adapters.metrics import PrometheusMetrics
 from domain.errors import RateLimited
 from entrypoints import edge_rules
+from entrypoints.edge_metrics import EdgeMetrics
 from entrypoints.edge_rules import last_forwarded
-from entrypoints.logging_setup import hot_info
+from entrypoints.log import AccessLog, bind_request_id
 from entrypoints.rest.errors import envelope, response_for
 from entrypoints.rest.keys import USE_CASES
 from entrypoints.rest.routes import LIMITED_GROUPS
@@ -22,7 +22,6 @@ from entrypoints.rest.routes import LIMITED_GROUPS
 # Methods a metric label may name; clients choose the method, and each label value is a series.
 _LABELLED_METHODS = frozenset({"GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"})
 _EXPOSED = "X-Request-ID, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining"
-access_log = hot_info("access")
 error_log = structlog.get_logger("errors")
 
 
@@ -66,7 +65,7 @@ def _failure(request: web.Request, error: Exception) -> web.Response:
 
 
 def edge_middleware(
-    cors_origins: Sequence[str], trust_proxy: bool, metrics: PrometheusMetrics | None = None
+    cors_origins: Sequence[str], trust_proxy: bool, access_log: AccessLog, metrics: EdgeMetrics | None = None
 ) -> web.Middleware:
     """Everything every request gets, in one layer (each layer costs a coroutine per request).
 
@@ -83,9 +82,7 @@ def edge_middleware(
         started = time.perf_counter()
         headers = request.headers
         request_id = edge_rules.request_id(headers.get("X-Request-ID"))
-        # Only the request id is ever bound, so binding it replaces the previous request's
-        # (requests on one keep-alive connection share a task, hence a context).
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        bind_request_id(request_id)  # on every line of this request, the access line included
         origin = headers.get("Origin")
         permitted = origin is not None and (allow_all or origin in allowed)
         status = 500
@@ -114,14 +111,13 @@ def edge_middleware(
             if metrics is not None:
                 method = request.method if request.method in _LABELLED_METHODS else "other"
                 metrics.request(_route_of(request), method, status, elapsed)
-            access_log(
+            access_log.write(
                 "request",
                 method=request.method,
                 path=request.path,
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),
                 client=request.remote,
-                request_id=request_id,
             )
 
     return middleware
@@ -153,7 +149,8 @@ def setup_middlewares(
     app: web.Application,
     cors_origins: Sequence[str],
     trust_proxy: bool,
-    metrics: PrometheusMetrics | None = None,
+    access_log: AccessLog,
+    metrics: EdgeMetrics | None = None,
 ) -> None:
     """The one edge middleware (see ``edge_middleware``)."""
-    app.middlewares.append(edge_middleware(cors_origins, trust_proxy, metrics))
+    app.middlewares.append(edge_middleware(cors_origins, trust_proxy, access_log, metrics))

@@ -13,7 +13,7 @@ import pytest
 import structlog
 from pydantic import SecretStr
 
-from entrypoints.logging_setup import (
+from entrypoints.log import (
     REDACTED,
     SecretRedactor,
     configure_logging,
@@ -21,6 +21,7 @@ from entrypoints.logging_setup import (
     secrets_from_environment,
 )
 from entrypoints.settings import Settings
+from tests.conftest import configure_test_logging
 
 SECRET = "cde-sEcReT/key+0123456789"  # "/" and "+" change when URL-encoded
 OTHER = "adm-sEcReT-token-abcdef"
@@ -135,6 +136,7 @@ def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level, config = root.handlers[:], root.level, structlog.get_config()
     yield
+    configure_test_logging()  # also how the access logs of containers built later will write
     root.handlers[:] = handlers
     root.setLevel(level)
     structlog.configure(**config)
@@ -176,7 +178,7 @@ def test_every_logger_and_traceback_is_masked_in_both_formats(
 def test_secrets_read_from_the_environment_are_masked_as_the_service_sends_them(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from entrypoints.logging_setup import SecretRedactor, secrets_from_environment
+    from entrypoints.log import SecretRedactor, secrets_from_environment
 
     monkeypatch.chdir(tmp_path)  # no .env
     monkeypatch.setenv("COINCAP_API_KEY", "cc-live-key-7Hq2\n")  # a secrets file's trailing newline
