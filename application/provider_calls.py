@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -25,6 +25,7 @@ from domain.ports import (
     Clock,
     Cooldowns,
     NoTelemetry,
+    Provider,
     Telemetry,
     UpstreamBudgets,
 )
@@ -74,6 +75,9 @@ class ProviderCalls:
     spent (checked last, so refused calls spend nothing); otherwise it runs under
     REQUEST_TIMEOUT through the circuit. A rate limit or block with a retry time starts a
     cool-down: no call until it has passed, whatever the circuit says.
+
+    ``providers`` are known to health from the start, in their order, each switched on or
+    off as its ``enabled`` says.
     """
 
     def __init__(
@@ -82,6 +86,7 @@ class ProviderCalls:
         request_timeout: float,
         offline_after: int = 3,
         *,
+        providers: Iterable[Provider] = (),
         breakers: CircuitBreakers | None = None,
         cooldowns: Cooldowns | None = None,
         budgets: UpstreamBudgets | None = None,
@@ -95,6 +100,8 @@ class ProviderCalls:
         self._budgets = budgets
         self._telemetry = telemetry or NoTelemetry()
         self._records: dict[str, _Record] = {}
+        for provider in providers:
+            self.register(provider.name, enabled=provider.enabled)
 
     def register(self, name: str, *, enabled: bool = True) -> None:
         """Make ``name`` known to health, even before its first call."""

@@ -23,6 +23,13 @@ def fallback_order(configured: Sequence[str], available: Collection[str]) -> tup
     return order
 
 
+def chain_walk_time(request_timeout: float, chain: Sequence[str]) -> float:
+    """The longest a walk down ``chain`` can take: every provider used its whole
+    ``request_timeout``, plus a second for the rest. Whoever waits on a walk (a replica
+    waiting for another to fill the cache) waits this long before giving up on it."""
+    return request_timeout * len(chain) + 1.0
+
+
 class FallbackAttempts:
     """Collects why each provider of a chain gave no answer, to report when all failed."""
 

@@ -20,10 +20,20 @@ T = TypeVar("T")
 
 
 @runtime_checkable
-class OhlcvProvider(Protocol):
-    """A source of OHLCV candles."""
+class Provider(Protocol):
+    """What every provider port shares: its id, and whether configuration switched it on."""
 
     name: str
+
+    @property
+    def enabled(self) -> bool:
+        """False when configuration switches the provider off (e.g. a missing API key)."""
+        ...
+
+
+@runtime_checkable
+class OhlcvProvider(Provider, Protocol):
+    """A source of OHLCV candles."""
 
     def supports(self, symbol: Symbol, interval: Interval) -> bool:
         """Whether the provider can be asked for this market and interval at all.
@@ -41,15 +51,8 @@ class OhlcvProvider(Protocol):
 
 
 @runtime_checkable
-class PriceProvider(Protocol):
+class PriceProvider(Provider, Protocol):
     """A source of USD spot quotes."""
-
-    name: str
-
-    @property
-    def enabled(self) -> bool:
-        """False when configuration switches the provider off (e.g. a missing API key)."""
-        ...
 
     def lists(self, base: str) -> bool:
         """Whether the provider can quote ``base`` at all (answered without I/O)."""
@@ -65,10 +68,8 @@ class PriceProvider(Protocol):
 
 
 @runtime_checkable
-class MarketOverviewProvider(Protocol):
+class MarketOverviewProvider(Provider, Protocol):
     """A source of global market totals."""
-
-    name: str
 
     async def fetch_overview(self) -> MarketOverview:
         """Return the current market overview. Raises a ``ProviderError`` subclass."""
@@ -76,10 +77,8 @@ class MarketOverviewProvider(Protocol):
 
 
 @runtime_checkable
-class SentimentProvider(Protocol):
+class SentimentProvider(Provider, Protocol):
     """A source of Fear & Greed readings."""
-
-    name: str
 
     async def fetch_fear_greed(self, days: int) -> FearGreedHistory:
         """Return the last ``days`` daily readings, newest first."""

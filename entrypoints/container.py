@@ -1,327 +1,58 @@
-"""The composition root: the one place that builds the object graph (dependency-injector)."""
+"""The composition root: the one place that builds the object graph (dependency-injector).
+
+It reads as a wiring diagram. As in dependency-injector's decoupled-packages example, each
+part is a container of its own (``entrypoints/containers/``) that states what it needs
+from the others, and ``Container`` connects them:
+
+    settings ─► shared state ─► upstreams ─► application ─► edge ─► REST, gRPC
+
+- ``SharedState``: the clock, the metrics, and the state replicas share through Redis or
+  keep in process (cache, fill locks, circuits, cool-downs, client limits).
+- ``Upstreams``: the HTTP session, our budgets, one adapter per provider registry entry
+  (``entrypoints/registry/``), the configured lineup, the provider-call gate.
+- ``Application``: read-through caching and the use cases.
+- ``Edge``: what the transports are handed.
+"""
 
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
-from typing import Any
 
 from dependency_injector import containers, providers
+from pydantic import SecretStr
 
-from adapters.cache.fill_locks import LocalFillLocks, RedisFillLocks
-from adapters.cache.memory import MemoryCache
-from adapters.cache.redis import DEFAULT_NAMESPACE, FORMAT_VERSION, RedisCache
-from adapters.clock import SystemClock
-from adapters.failover.breakers import FailoverBreakers
-from adapters.failover.cache import FailoverCache
-from adapters.failover.client_rate_limiter import FailoverClientRateLimiter
-from adapters.failover.cooldowns import FailoverCooldowns
-from adapters.failover.fill_locks import FailoverFillLocks
-from adapters.failover.guard import SharedBackendGuard
-from adapters.http_session import client_session
-from adapters.metrics import PrometheusMetrics
-from adapters.providers.alternative_me import AlternativeMeAdapter
-from adapters.providers.binance import BinanceAdapter
-from adapters.providers.coincap import CoinCapAdapter
-from adapters.providers.coingecko import CoinGeckoAdapter, key_header
-from adapters.providers.kraken import KrakenAdapter
-from adapters.providers.upstream import UpstreamClient
-from adapters.redis_client import redis_client
-from adapters.resilience.local_rate_limiter import LocalClientRateLimiter
-from adapters.resilience.memory_cooldowns import MemoryCooldowns
-from adapters.resilience.purgatory_breakers import PurgatoryBreakers, redis_unit_of_work
-from adapters.resilience.redis_cooldowns import RedisCooldowns
-from adapters.resilience.redis_rate_limiter import RedisClientRateLimiter
-from adapters.resilience.upstream_budget import LimitsUpstreamBudgets
-from application.cache_admin import CacheAdmin
-from application.client_limits import ClientLimits
-from application.get_health import GetHealth
-from application.get_market_overview import GetMarketOverview
-from application.get_ohlcv import GetOhlcv
-from application.get_prices import GetPrices
-from application.get_sentiment import GetSentiment
-from application.provider_calls import ProviderCalls
-from application.read_through import ReadThrough
-from domain.breaker_policy import BreakerPolicy
-from domain.interval import IntervalParser
-from domain.symbol import SymbolParser
-from entrypoints import __version__
-from entrypoints.edge_metrics import EdgeMetrics
-from entrypoints.log import AccessLog, open_access_log
+from entrypoints.containers.application import Application
+from entrypoints.containers.edge import Edge, UseCases
+from entrypoints.containers.shared_state import SharedState
+from entrypoints.containers.upstreams import Upstreams
 from entrypoints.settings import Settings
 
-
-@dataclass(frozen=True, slots=True)
-class UseCases:
-    """Everything the transports call, resolved once at start-up."""
-
-    get_ohlcv: GetOhlcv
-    get_prices: GetPrices
-    get_sentiment: GetSentiment
-    get_market_overview: GetMarketOverview
-    get_health: GetHealth
-    cache_admin: CacheAdmin
-    client_limits: ClientLimits
-    metrics: EdgeMetrics
-    access_log: AccessLog
-
-
-def _in_order(order: list[str], **available: Any) -> list[Any]:
-    return [available[name] for name in order]
-
-
-REDIS_PREFIX = f"{DEFAULT_NAMESPACE}:{FORMAT_VERSION}:"
-
-
-def _fill_wait(request_timeout: float, ohlcv_providers: list[str]) -> float:
-    # Long enough for a filler to walk the whole fallback chain.
-    return request_timeout * len(ohlcv_providers) + 1.0
-
-
-def _capabilities(ohlcv: list[str], prices: list[str], sentiment: bool) -> dict[str, list[str]]:
-    served = {"ohlcv": ohlcv, "prices": prices, "market": ["coingecko"]}
-    if sentiment:
-        served["sentiment"] = ["alternative_me"]
-    return served
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"} if token else {}
-
-
-def _provider_calls(clock: SystemClock, request_timeout: float, *adapters: Any, **guards: Any) -> ProviderCalls:
-    calls = ProviderCalls(clock, request_timeout, **guards)
-    for adapter in adapters:
-        calls.register(adapter.name, enabled=getattr(adapter, "enabled", True))
-    return calls
+__all__ = ["Container", "UseCases", "build_container", "start", "stop"]
 
 
 class Container(containers.DeclarativeContainer):
-    """Reads like a wiring diagram: settings → adapters → use cases."""
+    """The application container: one configuration, four parts, connected."""
 
     config = providers.Configuration(strict=True)
 
-    clock = providers.Singleton(SystemClock)
-    metrics = providers.Singleton(PrometheusMetrics)
-    access_log = providers.Resource(open_access_log)  # closing it writes the lines still queued
-    http_session = providers.Resource(
-        client_session, request_timeout=config.request_timeout, user_agent=f"crypto-data-engine/{__version__}"
-    )
+    shared = providers.Container(SharedState, config=config)
+    upstreams = providers.Container(Upstreams, config=config, shared=shared)
+    application = providers.Container(Application, config=config, shared=shared, upstreams=upstreams)
+    edge = providers.Container(Edge, shared=shared, application=application)
 
-    # Shared state: CACHE_BACKEND=redis shares cache, circuits, cool-downs, fill locks and
-    # client limits across replicas; each falls back to its in-process twin while Redis is out.
-    redis = providers.Resource(redis_client, url=config.redis_url, op_timeout=config.redis_timeout)
-    shared_guard = providers.Singleton(SharedBackendGuard, clock, op_timeout=config.redis_timeout)
-
-    # Politeness and circuits, per provider
-    breaker_policy = providers.Singleton(
-        BreakerPolicy, config.circuit_breaker_threshold, config.circuit_breaker_timeout
-    )
-    local_breakers = providers.Singleton(PurgatoryBreakers, policy=breaker_policy)
-    breakers = providers.Selector(
-        config.cache_backend,
-        memory=local_breakers,
-        redis=providers.Singleton(
-            FailoverBreakers,
-            providers.Singleton(
-                PurgatoryBreakers,
-                policy=breaker_policy,
-                uow=providers.Singleton(redis_unit_of_work, redis, REDIS_PREFIX),
-            ),
-            local_breakers,
-            shared_guard,
-        ),
-    )
-    local_cooldowns = providers.Singleton(MemoryCooldowns)
-    cooldowns = providers.Selector(
-        config.cache_backend,
-        memory=local_cooldowns,
-        redis=providers.Singleton(
-            FailoverCooldowns, providers.Singleton(RedisCooldowns, redis, REDIS_PREFIX), local_cooldowns, shared_guard
-        ),
-    )
-    budgets = providers.Singleton(
-        LimitsUpstreamBudgets,
-        budgets=providers.Dict(
-            binance=config.upstream_budget_binance,
-            kraken=config.upstream_budget_kraken,
-            coingecko=config.upstream_budget_coingecko,
-            coincap=config.upstream_budget_coincap,
-            alternative_me=config.upstream_budget_alternative_me,
-        ),
-        costs={"binance": 2},  # request weight of a klines or a ticker call (≤20 symbols)
-    )
-
-    binance = providers.Singleton(
-        BinanceAdapter,
-        client=providers.Singleton(UpstreamClient, http_session, "binance", config.binance_base_url),
-        budgets=budgets,
-    )
-    kraken = providers.Singleton(
-        KrakenAdapter,
-        client=providers.Singleton(UpstreamClient, http_session, "kraken", config.kraken_base_url),
-    )
-    coingecko = providers.Singleton(
-        CoinGeckoAdapter,
-        client=providers.Singleton(
-            UpstreamClient,
-            http_session,
-            "coingecko",
-            config.coingecko_base_url,
-            providers.Callable(key_header, config.coingecko_base_url, config.coingecko_api_key),
-        ),
-    )
-    coincap = providers.Singleton(
-        CoinCapAdapter,
-        client=providers.Singleton(
-            UpstreamClient,
-            http_session,
-            "coincap",
-            config.coincap_base_url,
-            providers.Callable(_bearer, config.coincap_api_key),
-        ),
-        api_key=config.coincap_api_key,
-    )
-    alternative_me = providers.Singleton(
-        AlternativeMeAdapter,
-        client=providers.Singleton(
-            UpstreamClient, http_session, "alternative_me", config.alternative_me_base_url
-        ),
-    )
-
-    local_cache = providers.Singleton(MemoryCache, clock=clock, max_entries=config.cache_max_entries)
-    cache = providers.Selector(
-        config.cache_backend,
-        memory=local_cache,
-        redis=providers.Singleton(
-            FailoverCache,
-            primary=providers.Singleton(RedisCache, redis, clock, DEFAULT_NAMESPACE),
-            fallback=local_cache,
-            guard=shared_guard,
-        ),
-    )
-    local_fill_locks = providers.Singleton(LocalFillLocks)
-    fill_locks = providers.Selector(
-        config.cache_backend,
-        memory=providers.Object(None),
-        redis=providers.Singleton(
-            FailoverFillLocks, providers.Singleton(RedisFillLocks, redis, REDIS_PREFIX), local_fill_locks, shared_guard
-        ),
-    )
-    provider_calls = providers.Singleton(
-        _provider_calls,
-        clock,
-        config.request_timeout,
-        binance,
-        kraken,
-        coingecko,
-        coincap,
-        alternative_me,
-        breakers=breakers,
-        cooldowns=cooldowns,
-        budgets=budgets,
-        telemetry=metrics,
-    )
-    read_through = providers.Singleton(
-        ReadThrough,
-        cache=cache,
-        clock=clock,
-        telemetry=metrics,
-        stale_ttl=config.cache_stale_ttl,
-        fill_locks=fill_locks,
-        fill_wait=providers.Callable(_fill_wait, config.request_timeout, config.ohlcv_providers),
-    )
-    symbols = providers.Singleton(SymbolParser, config.supported_symbols)
-    intervals = providers.Singleton(IntervalParser, config.supported_intervals)
-
-    get_ohlcv = providers.Singleton(
-        GetOhlcv,
-        symbols=symbols,
-        intervals=intervals,
-        providers=providers.Callable(_in_order, config.ohlcv_providers, binance=binance, kraken=kraken),
-        calls=provider_calls,
-        read_through=read_through,
-        ttl=config.cache_ttl_ohlcv,
-    )
-    get_prices = providers.Singleton(
-        GetPrices,
-        symbols=symbols,
-        providers=providers.Callable(
-            _in_order, config.price_providers, coingecko=coingecko, coincap=coincap, binance=binance
-        ),
-        calls=provider_calls,
-        read_through=read_through,
-        ttl=config.cache_ttl_prices,
-        max_deviation=config.price_max_deviation,
-    )
-    get_sentiment = providers.Singleton(
-        GetSentiment,
-        providers=providers.List(alternative_me),
-        calls=provider_calls,
-        read_through=read_through,
-        ttl=config.cache_ttl_sentiment,
-        enabled=config.enable_sentiment,
-    )
-    get_market_overview = providers.Singleton(
-        GetMarketOverview,
-        providers=providers.List(coingecko),
-        calls=provider_calls,
-        read_through=read_through,
-        ttl=config.cache_ttl_market,
-    )
-    get_health = providers.Singleton(
-        GetHealth,
-        calls=provider_calls,
-        cache=cache,
-        clock=clock,
-        capabilities=providers.Callable(
-            _capabilities, config.ohlcv_providers, config.price_providers, config.enable_sentiment
-        ),
-        version=__version__,
-    )
-    cache_admin = providers.Singleton(CacheAdmin, cache=cache)
-    client_limits = providers.Singleton(
-        ClientLimits,
-        limiter=providers.Selector(
-            config.cache_backend,
-            memory=providers.Singleton(LocalClientRateLimiter),
-            redis=providers.Singleton(
-                FailoverClientRateLimiter,
-                providers.Singleton(RedisClientRateLimiter, redis, REDIS_PREFIX),
-                providers.Singleton(LocalClientRateLimiter),
-                shared_guard,
-            ),
-        ),
-        per_minute=providers.Dict(
-            prices=config.rate_limit_prices,
-            ohlcv=config.rate_limit_ohlcv,
-            sentiment=config.rate_limit_sentiment,
-            market=config.rate_limit_market,
-        ),
-        enabled=config.rate_limit_enabled,
-        telemetry=metrics,
-    )
-
-    use_cases = providers.Singleton(
-        UseCases,
-        get_ohlcv=get_ohlcv,
-        get_prices=get_prices,
-        get_sentiment=get_sentiment,
-        get_market_overview=get_market_overview,
-        get_health=get_health,
-        cache_admin=cache_admin,
-        client_limits=client_limits,
-        metrics=metrics,
-        access_log=access_log,
-    )
+    # What the runners, the REST app and the tests resolve.
+    use_cases = edge.use_cases
+    metrics = edge.metrics
+    access_log = edge.access_log
 
 
 def build_container(settings: Settings) -> Container:
     """A container configured from ``settings`` (secrets unwrapped for the adapters)."""
     container = Container()
-    values = settings.model_dump()
-    for name in ("coingecko_api_key", "coincap_api_key", "admin_token"):
-        values[name] = getattr(settings, name).get_secret_value()
+    values = {
+        name: value.get_secret_value() if isinstance(value, SecretStr) else value
+        for name, value in settings.model_dump().items()
+    }
     container.config.from_dict(values)
     return container
 
@@ -333,7 +64,7 @@ async def start(container: Container) -> UseCases:
 
 
 async def stop(container: Container) -> None:
-    """Close every resource that was started (the HTTP session, later Redis)."""
+    """Close every resource that was started (the HTTP session, Redis)."""
     result = container.shutdown_resources()
     if inspect.isawaitable(result):
         await result

@@ -20,16 +20,13 @@ from urllib.parse import urlsplit
 import structlog
 from pydantic import SecretStr
 
+from entrypoints.registry.providers import PROVIDERS
 from entrypoints.settings import Settings
 from simulator import UpstreamSimulator
 
 #: The value of the data-mode marks: ``X-Data-Mode`` on REST, ``x-data-mode`` on gRPC.
 DATA_MODE = "sandbox"
-PROVIDERS = ("binance", "kraken", "coingecko", "coincap", "alternative_me")
 LOOPBACK = "127.0.0.1"
-# CoinCap v3 refuses keyless calls (the provider would be reported disabled); the simulator
-# takes any non-empty key, so a placeholder makes all five providers live.
-COINCAP_PLACEHOLDER_KEY = "sandbox"
 _THREAD_TIMEOUT = 10.0
 
 log = structlog.get_logger("sandbox")
@@ -46,23 +43,24 @@ def _is_loopback(url: str) -> bool:
 
 
 def sandboxed(settings: Settings, base_urls: Mapping[str, str]) -> Settings:
-    """``settings`` with every provider on the simulator at ``base_urls`` (one URL per provider id).
+    """``settings`` with every provider on the simulator at ``base_urls`` (the simulator's
+    base URL per provider, keyed as the registry's ``simulator`` names it).
 
     Every base URL is replaced, so provider URLs set in the environment are never called.
-    Real API keys are dropped (the simulator shows request headers on ``/__sim/requests``),
-    and the cache stays in this process: simulated values must never land in a Redis that
-    real replicas share.
+    Real API keys are replaced by each entry's ``sandbox_key`` (the simulator shows request
+    headers on ``/__sim/requests``), and the cache stays in this process: simulated values
+    must never land in a Redis that real replicas share.
     """
-    urls = {provider: base_urls[provider] for provider in PROVIDERS}
+    urls = {entry.base_url_setting: base_urls[entry.simulator] for entry in PROVIDERS}
     outside = [url for url in urls.values() if not _is_loopback(url)]
     if outside:
         raise ValueError(f"sandbox upstream must be on loopback, got {outside}")
+    keys = {entry.api_key_setting: SecretStr(entry.sandbox_key) for entry in PROVIDERS if entry.api_key_setting}
     return settings.model_copy(
         update={
-            **{f"{provider}_base_url": url.rstrip("/") for provider, url in urls.items()},
+            **{setting: url.rstrip("/") for setting, url in urls.items()},
+            **keys,
             "sandbox": True,
-            "coincap_api_key": SecretStr(COINCAP_PLACEHOLDER_KEY),
-            "coingecko_api_key": SecretStr(""),
             "cache_backend": "memory",
         }
     )

@@ -2,26 +2,67 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from limits import parse as parse_rate
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, create_model, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.fallback import fallback_order
 from domain.interval import KNOWN_INTERVALS
 from domain.symbol import SymbolParser
+from entrypoints.registry.entry import Capability
+from entrypoints.registry.providers import PROVIDERS, capable
 
-OHLCV_CAPABLE = ("binance", "kraken")
-PRICE_CAPABLE = ("coingecko", "coincap", "binance")
+
+def _secret(value: object) -> object:
+    # A trailing newline from a secrets file would break every upstream call (aiohttp
+    # refuses control characters in headers) or every admin call: strip the ends, refuse
+    # the rest. The message never quotes the value.
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if isinstance(text, str):
+        text = text.strip()
+        if any(ord(char) < 32 or ord(char) == 127 for char in text):
+            raise ValueError("must not contain control characters")
+        return text
+    return value
+
+
+def _rate(value: str) -> str:
+    try:
+        parse_rate(value)
+    except ValueError:
+        raise ValueError(f"not a rate such as '4800/minute' or '10/10 seconds': {value!r}") from None
+    return value
+
 
 CommaList = Annotated[list[str], NoDecode]
 Seconds = Annotated[float, Field(gt=0)]
 PerMinute = Annotated[int, Field(ge=1)]
+Secret = Annotated[SecretStr, BeforeValidator(_secret)]
+Rate = Annotated[str, AfterValidator(_rate)]
 
 
-class Settings(BaseSettings):
-    """Every setting of ../shared/API.md, with its default. Invalid values fail at start."""
+def _provider_fields() -> dict[str, Any]:
+    """Each registry entry's settings: base URL, our budget for it, and its API key if any."""
+    fields: dict[str, Any] = {}
+    for entry in PROVIDERS:
+        fields[entry.base_url_setting] = (str, entry.base_url)
+        fields[entry.budget_setting] = (Rate, entry.budget)
+        if entry.api_key_setting is not None:
+            fields[entry.api_key_setting] = (Secret, SecretStr(""))
+    return fields
+
+
+# The provider settings come from the registry, so a new provider adds no field here.
+_ProviderSettings: Any = create_model("ProviderSettings", __base__=BaseSettings, **_provider_fields())
+
+
+class Settings(_ProviderSettings):
+    """Every setting of ../shared/API.md, with its default. Invalid values fail at start.
+
+    The per-provider ones (``*_BASE_URL``, ``*_API_KEY``, ``UPSTREAM_BUDGET_*``) are declared
+    by the provider registry (entrypoints/registry/providers.py)."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
 
@@ -55,11 +96,6 @@ class Settings(BaseSettings):
     circuit_breaker_threshold: Annotated[int, Field(ge=1)] = 5
     circuit_breaker_timeout: Seconds = 60
     request_timeout: Seconds = 10
-    upstream_budget_binance: str = "4800/minute"
-    upstream_budget_kraken: str = "10/10 seconds"
-    upstream_budget_coingecko: str = "10/minute"
-    upstream_budget_coincap: str = "100/minute"
-    upstream_budget_alternative_me: str = "50/minute"
 
     ohlcv_providers: CommaList = ["binance", "kraken"]
     price_providers: CommaList = ["coingecko", "coincap", "binance"]
@@ -73,35 +109,13 @@ class Settings(BaseSettings):
     metrics_enabled: bool = True  # GET /metrics in Prometheus' text format
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"  # uvloop where installed (not on Windows)
 
-    binance_base_url: str = "https://api.binance.com"
-    kraken_base_url: str = "https://api.kraken.com"
-    coingecko_base_url: str = "https://api.coingecko.com/api/v3"
-    coincap_base_url: str = "https://rest.coincap.io/v3"
-    alternative_me_base_url: str = "https://api.alternative.me"
-    coingecko_api_key: SecretStr = SecretStr("")
-    coincap_api_key: SecretStr = SecretStr("")
-
-    admin_token: SecretStr = SecretStr("")
+    admin_token: Secret = SecretStr("")
     cors_origins: CommaList = ["*"]
 
     # Sandbox mode (serve --sandbox): every provider is the built-in upstream simulator on
     # loopback, whatever the *_BASE_URL settings say, and every answer is marked simulated.
     sandbox: bool = False
     sandbox_seed: int = 7
-
-    @field_validator("coingecko_api_key", "coincap_api_key", "admin_token", mode="before")
-    @classmethod
-    def _secret(cls, value: object) -> object:
-        # A trailing newline from a secrets file would break every upstream call (aiohttp
-        # refuses control characters in headers) or every admin call: strip the ends, refuse
-        # the rest. The message never quotes the value.
-        text = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if isinstance(text, str):
-            text = text.strip()
-            if any(ord(char) < 32 or ord(char) == 127 for char in text):
-                raise ValueError("must not contain control characters")
-            return text
-        return value
 
     @field_validator(
         "ohlcv_providers", "price_providers", "supported_symbols", "supported_intervals",
@@ -129,18 +143,6 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator(
-        "upstream_budget_binance", "upstream_budget_kraken", "upstream_budget_coingecko",
-        "upstream_budget_coincap", "upstream_budget_alternative_me",
-    )  # fmt: skip
-    @classmethod
-    def _budget(cls, value: str) -> str:
-        try:
-            parse_rate(value)
-        except ValueError:
-            raise ValueError(f"not a rate such as '4800/minute' or '10/10 seconds': {value!r}") from None
-        return value
-
     @field_validator("supported_intervals")
     @classmethod
     def _intervals(cls, value: list[str]) -> list[str]:
@@ -151,13 +153,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _providers(self) -> Settings:
-        for field, capable in (("ohlcv_providers", OHLCV_CAPABLE), ("price_providers", PRICE_CAPABLE)):
+        for field, capability in (("ohlcv_providers", Capability.OHLCV), ("price_providers", Capability.PRICES)):
             try:
-                setattr(self, field, list(fallback_order(getattr(self, field), capable)))
+                setattr(self, field, list(fallback_order(getattr(self, field), capable(capability))))
             except ValueError as error:
                 raise ValueError(f"{field.upper()}: {error}") from None
-        for field in ("binance_base_url", "kraken_base_url", "coingecko_base_url",
-                      "coincap_base_url", "alternative_me_base_url"):  # fmt: skip
+        for field in (entry.base_url_setting for entry in PROVIDERS):
             url = getattr(self, field)
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"{field.upper()} must be an http(s) URL, got {url!r}")

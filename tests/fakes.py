@@ -42,6 +42,7 @@ class FakeOhlcvProvider:
     delay: float = 0.0
     calls: list[tuple[str, str, int]] = field(default_factory=list)
     serves: bool = True
+    enabled: bool = True
 
     def supports(self, symbol: Symbol, interval: Interval) -> bool:
         return self.serves
@@ -92,6 +93,7 @@ class FakeSentimentProvider:
     values: tuple[int, ...] = (60, 58, 40, 70, 65, 62, 59)
     error: ProviderError | None = None
     calls: int = 0
+    enabled: bool = True
 
     async def fetch_fear_greed(self, days: int) -> FearGreedHistory:
         self.calls += 1
@@ -110,6 +112,7 @@ class FakeOverviewProvider:
     name: str = "coingecko"
     error: ProviderError | None = None
     calls: int = 0
+    enabled: bool = True
 
     async def fetch_overview(self) -> MarketOverview:
         self.calls += 1

@@ -42,6 +42,11 @@ class AlternativeMeAdapter:
     def __init__(self, client: UpstreamClient) -> None:
         self._client = client
 
+    @property
+    def enabled(self) -> bool:
+        """The Fear & Greed index needs no key."""
+        return True
+
     async def fetch_fear_greed(self, days: int) -> FearGreedHistory:
         """The last ``days`` daily readings, newest first."""
         # No date_format parameter: it would turn timestamps into date strings.

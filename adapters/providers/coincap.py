@@ -52,6 +52,11 @@ _ASSETS = TypeAdapter(_Assets)
 _ANY = TypeAdapter(Any)
 
 
+def key_header(api_key: str) -> dict[str, str]:
+    """The key header: CoinCap v3 takes its key as a bearer token."""
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+
 class CoinCapAdapter:
     """Implements PriceProvider over CoinCap v3. Without an API key it is disabled."""
 

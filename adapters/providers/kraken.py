@@ -56,6 +56,11 @@ class KrakenAdapter:
         self._client = client
         self._unknown: dict[str, float] = {}  # pair -> when to ask Kraken about it again
 
+    @property
+    def enabled(self) -> bool:
+        """Kraken's public market data needs no key."""
+        return True
+
     def supports(self, symbol: Symbol, interval: Interval) -> bool:
         """Intervals Kraken has (weekly built from daily), pairs not found unknown lately."""
         known_interval = interval.name == "1w" or interval.name in _MINUTES

@@ -141,8 +141,8 @@ async def test_a_refused_key_holds_coincap_off_for_an_hour(
 async def test_the_service_wiring_sends_the_bearer_key(keyed_sim: UpstreamSimulator) -> None:
     container = build_container(settings_for(keyed_sim, coincap_api_key=KEY))
     try:
-        resolved = container.coincap()
-        adapter = await resolved if inspect.isawaitable(resolved) else resolved
+        resolved = container.upstreams.adapters()
+        adapter = (await resolved if inspect.isawaitable(resolved) else resolved)["coincap"]
         await adapter.fetch_quotes(["BTC"])
     finally:
         await stop(container)

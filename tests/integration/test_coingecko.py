@@ -165,8 +165,8 @@ async def test_the_service_wiring_sends_the_key() -> None:
     async with UpstreamSimulator(now=lambda: NOW) as sim:
         container = build_container(settings_for(sim, coingecko_api_key="CG-wired"))
         try:
-            resolved = container.coingecko()
-            adapter = await resolved if inspect.isawaitable(resolved) else resolved
+            resolved = container.upstreams.adapters()
+            adapter = (await resolved if inspect.isawaitable(resolved) else resolved)["coingecko"]
             await adapter.fetch_quotes(["BTC"])
         finally:
             await stop(container)

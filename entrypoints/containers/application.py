@@ -1,0 +1,96 @@
+"""The application part of the object graph: read-through caching and the use cases."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from application.cache_admin import CacheAdmin
+from application.client_limits import ClientLimits
+from application.get_health import GetHealth
+from application.get_market_overview import GetMarketOverview
+from application.get_ohlcv import GetOhlcv
+from application.get_prices import GetPrices
+from application.get_sentiment import GetSentiment
+from application.read_through import ReadThrough
+from domain.fallback import chain_walk_time
+from domain.interval import IntervalParser
+from domain.symbol import SymbolParser
+from entrypoints import __version__
+from entrypoints.registry.entry import Capability
+
+
+class Application(containers.DeclarativeContainer):
+    """Read-through caching and the use cases, over the shared state and the upstreams."""
+
+    config = providers.Configuration(strict=True)
+    shared = providers.DependenciesContainer()
+    upstreams = providers.DependenciesContainer()
+
+    read_through = providers.Singleton(
+        ReadThrough,
+        cache=shared.cache,
+        clock=shared.clock,
+        telemetry=shared.metrics,
+        stale_ttl=config.cache_stale_ttl,
+        fill_locks=shared.fill_locks,
+        # Another replica's fill is waited for as long as its walk down the chain may take.
+        fill_wait=providers.Callable(chain_walk_time, config.request_timeout, config.ohlcv_providers),
+    )
+    symbols = providers.Singleton(SymbolParser, config.supported_symbols)
+    intervals = providers.Singleton(IntervalParser, config.supported_intervals)
+    lineup = upstreams.lineup
+
+    get_ohlcv = providers.Singleton(
+        GetOhlcv,
+        symbols=symbols,
+        intervals=intervals,
+        providers=lineup.provided.chain.call(Capability.OHLCV),
+        calls=upstreams.calls,
+        read_through=read_through,
+        ttl=config.cache_ttl_ohlcv,
+    )
+    get_prices = providers.Singleton(
+        GetPrices,
+        symbols=symbols,
+        providers=lineup.provided.chain.call(Capability.PRICES),
+        calls=upstreams.calls,
+        read_through=read_through,
+        ttl=config.cache_ttl_prices,
+        max_deviation=config.price_max_deviation,
+    )
+    get_sentiment = providers.Singleton(
+        GetSentiment,
+        providers=lineup.provided.chain.call(Capability.SENTIMENT),
+        calls=upstreams.calls,
+        read_through=read_through,
+        ttl=config.cache_ttl_sentiment,
+        enabled=config.enable_sentiment,
+    )
+    get_market_overview = providers.Singleton(
+        GetMarketOverview,
+        providers=lineup.provided.chain.call(Capability.OVERVIEW),
+        calls=upstreams.calls,
+        read_through=read_through,
+        ttl=config.cache_ttl_market,
+    )
+    get_health = providers.Singleton(
+        GetHealth,
+        calls=upstreams.calls,
+        cache=shared.cache,
+        clock=shared.clock,
+        capabilities=lineup.provided.capabilities,
+        version=__version__,
+    )
+    cache_admin = providers.Singleton(CacheAdmin, cache=shared.cache)
+    client_limits = providers.Singleton(
+        ClientLimits,
+        limiter=shared.client_limiter,
+        per_minute=providers.Dict(
+            prices=config.rate_limit_prices,
+            ohlcv=config.rate_limit_ohlcv,
+            sentiment=config.rate_limit_sentiment,
+            market=config.rate_limit_market,
+        ),
+        enabled=config.rate_limit_enabled,
+        telemetry=shared.metrics,
+    )

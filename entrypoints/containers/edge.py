@@ -1,0 +1,55 @@
+"""The edge part of the object graph: what the transports (REST and gRPC) are handed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dependency_injector import containers, providers
+
+from application.cache_admin import CacheAdmin
+from application.client_limits import ClientLimits
+from application.get_health import GetHealth
+from application.get_market_overview import GetMarketOverview
+from application.get_ohlcv import GetOhlcv
+from application.get_prices import GetPrices
+from application.get_sentiment import GetSentiment
+from entrypoints.edge_metrics import EdgeMetrics
+from entrypoints.log import AccessLog, open_access_log
+
+
+@dataclass(frozen=True, slots=True)
+class UseCases:
+    """Everything the transports call, resolved once at start-up."""
+
+    get_ohlcv: GetOhlcv
+    get_prices: GetPrices
+    get_sentiment: GetSentiment
+    get_market_overview: GetMarketOverview
+    get_health: GetHealth
+    cache_admin: CacheAdmin
+    client_limits: ClientLimits
+    metrics: EdgeMetrics
+    access_log: AccessLog
+
+
+class Edge(containers.DeclarativeContainer):
+    """What both transports are handed: the use cases (with client limits), the metrics and
+    the access log."""
+
+    shared = providers.DependenciesContainer()
+    application = providers.DependenciesContainer()
+
+    metrics = shared.metrics
+    access_log = providers.Resource(open_access_log)  # closing it writes the lines still queued
+    use_cases = providers.Singleton(
+        UseCases,
+        get_ohlcv=application.get_ohlcv,
+        get_prices=application.get_prices,
+        get_sentiment=application.get_sentiment,
+        get_market_overview=application.get_market_overview,
+        get_health=application.get_health,
+        cache_admin=application.cache_admin,
+        client_limits=application.client_limits,
+        metrics=metrics,
+        access_log=access_log,
+    )
