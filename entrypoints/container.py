@@ -27,7 +27,7 @@ from adapters.resilience.memory_cooldowns import MemoryCooldowns
 from adapters.resilience.purgatory_breakers import PurgatoryBreakers, redis_unit_of_work
 from adapters.resilience.redis_cooldowns import RedisCooldowns, SharedCooldowns
 from adapters.resilience.redis_rate_limiter import RedisClientRateLimiter
-from adapters.resilience.upstream_budget import LimitsUpstreamBudgets
+from adapters.resilience.upstream_budget import MovingWindowBudgets
 from adapters.shared_backend import Failover, SharedBackendGuard
 from application.cache_admin import CacheAdmin
 from application.client_limits import ClientLimits
@@ -109,13 +109,14 @@ class Container(containers.DeclarativeContainer):
     breaker_policy = providers.Singleton(
         BreakerPolicy, config.circuit_breaker_threshold, config.circuit_breaker_timeout
     )
-    local_breakers = providers.Singleton(PurgatoryBreakers, policy=breaker_policy)
+    local_breakers = providers.Singleton(PurgatoryBreakers, policy=breaker_policy, clock=clock)
     breakers = providers.Selector(
         config.cache_backend,
         memory=local_breakers,
         redis=providers.Singleton(
             PurgatoryBreakers,
             policy=breaker_policy,
+            clock=clock,
             uow=providers.Singleton(redis_unit_of_work, redis, REDIS_PREFIX),
             fallback=local_breakers,
             guard=shared_guard,
@@ -126,11 +127,15 @@ class Container(containers.DeclarativeContainer):
         config.cache_backend,
         memory=local_cooldowns,
         redis=providers.Singleton(
-            SharedCooldowns, providers.Singleton(RedisCooldowns, redis, REDIS_PREFIX), local_cooldowns, shared_guard
+            SharedCooldowns,
+            providers.Singleton(RedisCooldowns, redis, REDIS_PREFIX, clock),
+            local_cooldowns,
+            shared_guard,
         ),
     )
     budgets = providers.Singleton(
-        LimitsUpstreamBudgets,
+        MovingWindowBudgets,
+        clock=clock,
         budgets=providers.Dict(
             binance=config.upstream_budget_binance,
             kraken=config.upstream_budget_kraken,
@@ -145,10 +150,12 @@ class Container(containers.DeclarativeContainer):
         BinanceAdapter,
         client=providers.Singleton(UpstreamClient, http_session, "binance", config.binance_base_url),
         budgets=budgets,
+        clock=clock,
     )
     kraken = providers.Singleton(
         KrakenAdapter,
         client=providers.Singleton(UpstreamClient, http_session, "kraken", config.kraken_base_url),
+        clock=clock,
     )
     coingecko = providers.Singleton(
         CoinGeckoAdapter,
@@ -273,11 +280,11 @@ class Container(containers.DeclarativeContainer):
         ClientLimits,
         limiter=providers.Selector(
             config.cache_backend,
-            memory=providers.Singleton(LocalClientRateLimiter),
+            memory=providers.Singleton(LocalClientRateLimiter, clock),
             redis=providers.Singleton(
                 Failover,
                 providers.Singleton(RedisClientRateLimiter, redis, REDIS_PREFIX),
-                providers.Singleton(LocalClientRateLimiter),
+                providers.Singleton(LocalClientRateLimiter, clock),
                 shared_guard,
             ),
         ),

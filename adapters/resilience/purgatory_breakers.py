@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -11,10 +10,11 @@ from purgatory.domain.model import OpenedState
 from purgatory.service._async.unit_of_work import AsyncAbstractUnitOfWork, AsyncRedisUnitOfWork
 from redis.asyncio import Redis
 
+from adapters.resilience.clocked_circuit import ClockedCircuitBreaker
 from adapters.shared_backend import OUTAGE_ERRORS, SharedBackendGuard
 from domain.breaker_policy import BreakerPolicy, counts_as_failure
 from domain.errors import CircuitOpen
-from domain.ports import CircuitState
+from domain.ports import CircuitState, Clock
 
 T = TypeVar("T")
 _HALF_OPEN_BUSY_RETRY = 1.0
@@ -40,17 +40,20 @@ class PurgatoryBreakers:
     half-open circuit; here only one probe at a time goes, the others are refused as if open.
     With a shared ``uow`` (Redis), a ``guard`` and a ``fallback`` (in-memory breakers), a
     Redis outage moves circuit bookkeeping to the fallback; the provider call itself is
-    never repeated because of it.
+    never repeated because of it. Circuit timing follows ``clock`` (see ``clocked_circuit``).
     """
 
     def __init__(
         self,
         policy: BreakerPolicy,
+        clock: Clock,
         uow: AsyncAbstractUnitOfWork | None = None,
         *,
         fallback: PurgatoryBreakers | None = None,
         guard: SharedBackendGuard | None = None,
     ) -> None:
+        self._policy = policy
+        self._clock = clock
         self._ttl = policy.reset_timeout
         self._threshold = policy.threshold
         self._factory = AsyncCircuitBreakerFactory(
@@ -129,7 +132,7 @@ class PurgatoryBreakers:
         # settings win, so changing them takes effect without clearing Redis.
         breaker.context.threshold = self._threshold
         breaker.context.ttl = self._ttl
-        return breaker
+        return ClockedCircuitBreaker(breaker, self._policy, self._clock)
 
     async def _fallback_call(self, provider: str, operation: Callable[[], Awaitable[T]]) -> T:
         if self._fallback is None:
@@ -143,7 +146,7 @@ class PurgatoryBreakers:
 
     def _view(self, context: Any) -> CircuitState:
         if context.state == "opened" and context.opened_at is not None:
-            remaining = context.opened_at + self._ttl - time.time()  # purgatory reads time.time()
+            remaining = self._policy.retry_after(context.opened_at, self._clock.now())
             return CircuitState("open", round(remaining, 3)) if remaining > 0 else CircuitState("half_open")
         if context.state == "half-opened":
             return CircuitState("half_open")
