@@ -8,7 +8,8 @@ decisions over through purgatory's public model, and purgatory's own readings ar
 
 - entering an open circuit, the domain's ``BreakerPolicy`` decides on our clock whether it
   is still open (refused as purgatory would refuse it) or half-open (``set_state``), so
-  purgatory's own expiry check is never reached;
+  purgatory's own expiry check is never reached. At exactly the timeout it is half-open, as
+  health reports it (purgatory waited for the next tick of the wall clock);
 - when a call opens the circuit, its ``opened_at`` is re-stamped from our clock before the
   events are handled, so what the store keeps (memory or Redis) and what listeners see is
   our time.
@@ -17,8 +18,9 @@ decisions over through purgatory's public model, and purgatory's own readings ar
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Self
 
-from purgatory.domain.messages.events import ContextChanged
+from purgatory import ContextChanged
 from purgatory.domain.model import OPENED, HalfOpenedState, OpenedState
 from purgatory.service._async.circuitbreaker import AsyncCircuitBreaker
 
@@ -34,7 +36,7 @@ class ClockedCircuitBreaker(AsyncCircuitBreaker):
         self._policy = policy
         self._clock = clock
 
-    async def __aenter__(self) -> ClockedCircuitBreaker:
+    async def __aenter__(self) -> Self:
         """Refuse with ``OpenedState`` while open; let the call through otherwise."""
         context = self.context
         if context.state == OPENED and context.opened_at is not None:
