@@ -29,6 +29,11 @@ class BreakerPolicy:
         if self.reset_timeout <= 0:
             raise ValueError("circuit breaker timeout must be positive")
 
+    def retry_after(self, opened_at: float, now: float) -> float:
+        """Seconds before a circuit opened at ``opened_at`` lets a probe through; at or below
+        zero it is half-open (both times from the same clock)."""
+        return opened_at + self.reset_timeout - now
+
 
 def counts_as_failure(error: BaseException) -> bool:
     """True when ``error`` says the provider itself is unhealthy.

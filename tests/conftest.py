@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from domain.ports import Clock
 from entrypoints.settings import Settings
 from simulator import UpstreamSimulator
 
@@ -77,13 +78,20 @@ def make_settings(simulator: UpstreamSimulator) -> Callable[..., Settings]:
 
 @pytest.fixture
 async def make_service(aiohttp_client: Any, simulator: UpstreamSimulator) -> Callable[..., Any]:
-    """Start the real REST app on a real loopback socket; returns an aiohttp test client."""
+    """Start the real REST app on a real loopback socket; returns an aiohttp test client.
+
+    ``clock=`` replaces the service's Clock (a ``tests.fakes.FakeClock``, say), so a test
+    about time advances it instead of sleeping.
+    """
     from entrypoints.container import build_container
     from entrypoints.rest.app import create_app
 
-    async def start(**overrides: Any) -> Any:
+    async def start(*, clock: Clock | None = None, **overrides: Any) -> Any:
         settings = settings_for(simulator, **overrides)
-        return await aiohttp_client(create_app(settings, build_container(settings)))
+        container = build_container(settings)
+        if clock is not None:
+            container.shared.clock.override(clock)
+        return await aiohttp_client(create_app(settings, container))
 
     return start
 

@@ -1,4 +1,4 @@
-"""Fakes that implement the domain ports, for unit tests. They record calls; no mocks."""
+"""Fakes that implement the domain ports, for every test layer. They record calls; no mocks."""
 
 from __future__ import annotations
 
@@ -16,19 +16,27 @@ from domain.symbol import Symbol
 
 
 class FakeClock:
-    """A clock that only moves when told to."""
+    """Implements the Clock port with a clock that only moves when told to.
+
+    Wall time starts at ``now``, monotonic time at 1000; ``advance`` moves both. Tests that
+    are about time (TTLs, circuit timeouts, cool-downs, windows) advance it instead of
+    sleeping; waits on sockets stay real.
+    """
 
     def __init__(self, now: float = 1_700_000_000.0) -> None:
         self._now = now
         self._mono = 1000.0
 
     def now(self) -> float:
+        """Wall-clock epoch seconds, as last advanced."""
         return self._now
 
     def monotonic(self) -> float:
+        """Monotonic seconds, as last advanced."""
         return self._mono
 
     def advance(self, seconds: float) -> None:
+        """Let ``seconds`` pass at once, on both clocks."""
         self._now += seconds
         self._mono += seconds
 

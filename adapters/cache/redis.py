@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import struct
-import time
 from collections import OrderedDict
 from typing import Any
 
@@ -121,14 +120,14 @@ class RedisCache:
                 batch.clear()
         if batch:
             removed += await self._client.unlink(*batch)
-        self._size, self._size_counted_at = 0, time.monotonic()
+        self._size, self._size_counted_at = 0, self._clock.monotonic()
         self._decoded.clear()
         return removed
 
     async def stats(self) -> CacheStats:
         """Counters of this process and the (recently counted) number of entries in Redis."""
-        if time.monotonic() - self._size_counted_at >= _SIZE_EVERY:
-            self._size_counted_at = time.monotonic()
+        if self._clock.monotonic() - self._size_counted_at >= _SIZE_EVERY:
+            self._size_counted_at = self._clock.monotonic()
             self._size = await self._count_entries()
         return CacheStats(backend="redis", size=self._size, hits=self._lookups.hits, misses=self._lookups.misses, max_entries=None)
 

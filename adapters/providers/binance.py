@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -15,6 +14,7 @@ from domain.asset import display_name
 from domain.candle import Candle, CandleSeries
 from domain.errors import BadPayload, ProviderError, UpstreamBlocked, UpstreamRejected
 from domain.interval import Interval
+from domain.ports import Clock
 from domain.quote import Quote
 from domain.symbol import Symbol
 
@@ -61,8 +61,9 @@ class BinanceAdapter:
 
     name = NAME
 
-    def __init__(self, client: UpstreamClient, budgets: Pausable | None = None) -> None:
+    def __init__(self, client: UpstreamClient, clock: Clock, budgets: Pausable | None = None) -> None:
         self._client = client
+        self._clock = clock
         self._budgets = budgets
         self._unlisted: dict[str, float] = {}  # market -> when to ask Binance about it again
 
@@ -87,7 +88,7 @@ class BinanceAdapter:
         return self._listed(self.market(Symbol(base, "USDT")))
 
     def _listed(self, market: str) -> bool:
-        return self._unlisted.get(market, 0.0) <= time.time()
+        return self._unlisted.get(market, 0.0) <= self._clock.now()
 
     async def fetch_ohlcv(self, symbol: Symbol, interval: Interval, limit: int) -> CandleSeries:
         """The ``limit`` most recent klines, the last one in progress."""
@@ -97,7 +98,7 @@ class BinanceAdapter:
             self._raise_for_error(response)
         except UpstreamRejected as error:
             if error.reason.endswith("(-1121)"):
-                self._unlisted[params["symbol"]] = time.time() + _UNLISTED_RECHECK
+                self._unlisted[params["symbol"]] = self._clock.now() + _UNLISTED_RECHECK
             raise
         rows = decode(NAME, response, _KLINES)
         if not rows:
@@ -148,7 +149,7 @@ class BinanceAdapter:
             self._raise_for_error(response)
         except UpstreamRejected:
             if len(batch) == 1:
-                self._unlisted[batch[0]] = time.time() + _UNLISTED_RECHECK
+                self._unlisted[batch[0]] = self._clock.now() + _UNLISTED_RECHECK
                 return []
             half = len(batch) // 2
             return [*await self._tickers(batch[:half]), *await self._tickers(batch[half:])]
@@ -182,7 +183,7 @@ class BinanceAdapter:
         if self._budgets is None or used is None or not used.isdigit():
             return
         if int(used) >= _WEIGHT_LIMIT_1M * _PAUSE_AT_SHARE:
-            self._budgets.pause_until(NAME, (int(time.time()) // 60 + 1) * 60)
+            self._budgets.pause_until(NAME, (int(self._clock.now()) // 60 + 1) * 60)
 
 
 def _check_candles(candles: tuple[Candle, ...]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
@@ -19,6 +18,7 @@ from domain.errors import (
     UpstreamRejected,
 )
 from domain.interval import Interval
+from domain.ports import Clock
 from domain.symbol import Symbol
 
 NAME = "kraken"
@@ -52,8 +52,9 @@ class KrakenAdapter:
 
     name = NAME
 
-    def __init__(self, client: UpstreamClient) -> None:
+    def __init__(self, client: UpstreamClient, clock: Clock) -> None:
         self._client = client
+        self._clock = clock
         self._unknown: dict[str, float] = {}  # pair -> when to ask Kraken about it again
 
     @property
@@ -64,7 +65,7 @@ class KrakenAdapter:
     def supports(self, symbol: Symbol, interval: Interval) -> bool:
         """Intervals Kraken has (weekly built from daily), pairs not found unknown lately."""
         known_interval = interval.name == "1w" or interval.name in _MINUTES
-        return known_interval and self._unknown.get(self.pair(symbol), 0.0) <= time.time()
+        return known_interval and self._unknown.get(self.pair(symbol), 0.0) <= self._clock.now()
 
     @staticmethod
     def pair(symbol: Symbol) -> str:
@@ -86,7 +87,7 @@ class KrakenAdapter:
         if envelope.error:
             error = _error_from(envelope.error)
             if isinstance(error, UpstreamRejected) and "Unknown asset pair" in error.reason:
-                self._unknown[self.pair(symbol)] = time.time() + _UNKNOWN_RECHECK
+                self._unknown[self.pair(symbol)] = self._clock.now() + _UNKNOWN_RECHECK
             raise error
         rows = _rows_of(envelope.result)
         candles = tuple(Candle(r[0] * 1000, r[1], r[2], r[3], r[4], r[6]) for r in rows)

@@ -1,17 +1,16 @@
 """Per-client limits in process memory: a moving window of request times per client and group.
 
-The same rule as the ``limits`` library's moving window (at most N requests in any 60 s), on
-the hot path of every limited request, so it is kept to a few dictionary and deque operations;
-the shared Redis limiter stays on ``limits``.
+The same rule as the shared limiter's Lua script (``redis_rate_limiter``): at most N requests
+in any 60 s, a refused request is not counted, and a refusal says when the oldest counted
+request leaves the window. It runs on the hot path of every limited request, so it is kept to
+a few dictionary and deque operations. Times are the Clock's monotonic seconds.
 """
 
 from __future__ import annotations
 
-import time
 from collections import deque
-from collections.abc import Callable
 
-from domain.ports import RateDecision
+from domain.ports import Clock, RateDecision
 
 WINDOW = 60.0
 _SWEEP_EVERY = 10_000  # hits between two sweeps of clients idle for a whole window
@@ -20,7 +19,7 @@ _SWEEP_EVERY = 10_000  # hits between two sweeps of clients idle for a whole win
 class LocalClientRateLimiter:
     """Implements the ClientRateLimiter port for one process."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic, sweep_every: int = _SWEEP_EVERY) -> None:
+    def __init__(self, clock: Clock, sweep_every: int = _SWEEP_EVERY) -> None:
         self._clock = clock
         self._hits: dict[tuple[str, str], deque[float]] = {}
         self._sweep_every = sweep_every
@@ -32,7 +31,7 @@ class LocalClientRateLimiter:
 
     async def hit(self, group: str, client: str, per_minute: int) -> RateDecision:
         """Count one request; refused requests are not counted."""
-        now = self._clock()
+        now = self._clock.monotonic()
         horizon = now - WINDOW
         self._until_sweep -= 1
         if self._until_sweep <= 0:  # before this client's window is taken: it may be swept

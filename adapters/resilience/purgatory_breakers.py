@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -11,9 +10,10 @@ from purgatory.domain.model import OpenedState
 from purgatory.service._async.unit_of_work import AsyncAbstractUnitOfWork, AsyncRedisUnitOfWork
 from redis.asyncio import Redis
 
+from adapters.resilience.clocked_circuit import ClockedCircuitBreaker
 from domain.breaker_policy import BreakerPolicy, counts_as_failure
 from domain.errors import CircuitOpen
-from domain.ports import CircuitState
+from domain.ports import CircuitState, Clock
 
 T = TypeVar("T")
 _HALF_OPEN_BUSY_RETRY = 1.0
@@ -39,9 +39,12 @@ class PurgatoryBreakers:
     half-open circuit; here only one probe at a time goes, the others are refused as if open.
     With a shared ``uow`` (Redis) every replica sees the same circuits and an outage of the
     store raises; ``FailoverBreakers`` moves the bookkeeping to in-process circuits meanwhile.
+    Circuit timing follows ``clock`` (see ``clocked_circuit``).
     """
 
-    def __init__(self, policy: BreakerPolicy, uow: AsyncAbstractUnitOfWork | None = None) -> None:
+    def __init__(self, policy: BreakerPolicy, clock: Clock, uow: AsyncAbstractUnitOfWork | None = None) -> None:
+        self._policy = policy
+        self._clock = clock
         self._ttl = policy.reset_timeout
         self._threshold = policy.threshold
         self._factory = AsyncCircuitBreakerFactory(
@@ -88,11 +91,11 @@ class PurgatoryBreakers:
         # settings win, so changing them takes effect without clearing Redis.
         breaker.context.threshold = self._threshold
         breaker.context.ttl = self._ttl
-        return breaker
+        return ClockedCircuitBreaker(breaker, self._policy, self._clock)
 
     def _view(self, context: Any) -> CircuitState:
         if context.state == "opened" and context.opened_at is not None:
-            remaining = context.opened_at + self._ttl - time.time()  # purgatory reads time.time()
+            remaining = self._policy.retry_after(context.opened_at, self._clock.now())
             return CircuitState("open", round(remaining, 3)) if remaining > 0 else CircuitState("half_open")
         if context.state == "half-opened":
             return CircuitState("half_open")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 from redis.asyncio import Redis
+
+from domain.ports import Clock
 
 # Keep the later cool-down atomically: two replicas must not let a short 429 overwrite a
 # long 418 ban.
@@ -21,8 +21,9 @@ class RedisCooldowns:
     """Implements the Cooldowns port on Redis: one key per provider, expiring with the
     cool-down, so a Retry-After seen by one replica holds for all."""
 
-    def __init__(self, client: Redis, prefix: str) -> None:
+    def __init__(self, client: Redis, prefix: str, clock: Clock) -> None:
         self._client = client
+        self._clock = clock
         self._prefix = f"{prefix}cooldown:"
         self._hold_later = client.register_script(_HOLD_LATER)
 
@@ -33,6 +34,6 @@ class RedisCooldowns:
 
     async def hold(self, provider: str, until: float) -> None:
         """Keep the later of the stored and the new cool-down."""
-        remaining_ms = int((until - time.time()) * 1000)
+        remaining_ms = int((until - self._clock.now()) * 1000)
         if remaining_ms > 0:
             await self._hold_later(keys=[self._prefix + provider], args=[repr(until), remaining_ms])

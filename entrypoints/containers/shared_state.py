@@ -57,21 +57,24 @@ class SharedState(containers.DeclarativeContainer):
     )
     breakers = shared_or_local(
         config.cache_backend, guard,
-        local=providers.Singleton(PurgatoryBreakers, policy=breaker_policy),
+        local=providers.Singleton(PurgatoryBreakers, policy=breaker_policy, clock=clock),
         shared=providers.Singleton(
-            PurgatoryBreakers, policy=breaker_policy, uow=providers.Singleton(redis_unit_of_work, redis, REDIS_PREFIX)
+            PurgatoryBreakers,
+            policy=breaker_policy,
+            clock=clock,
+            uow=providers.Singleton(redis_unit_of_work, redis, REDIS_PREFIX),
         ),
         failover=FailoverBreakers,
     )  # fmt: skip
     cooldowns = shared_or_local(
         config.cache_backend, guard,
         local=providers.Singleton(MemoryCooldowns),
-        shared=providers.Singleton(RedisCooldowns, redis, REDIS_PREFIX),
+        shared=providers.Singleton(RedisCooldowns, redis, REDIS_PREFIX, clock),
         failover=FailoverCooldowns,
     )  # fmt: skip
     client_limiter = shared_or_local(
         config.cache_backend, guard,
-        local=providers.Singleton(LocalClientRateLimiter),
+        local=providers.Singleton(LocalClientRateLimiter, clock),
         shared=providers.Singleton(RedisClientRateLimiter, redis, REDIS_PREFIX),
         failover=FailoverClientRateLimiter,
     )  # fmt: skip

@@ -7,7 +7,7 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from adapters.http_session import client_session
-from adapters.resilience.upstream_budget import LimitsUpstreamBudgets
+from adapters.resilience.upstream_budget import MovingWindowBudgets
 from application.provider_calls import ProviderCalls
 from entrypoints import __version__
 from entrypoints.registry.entry import AdapterParts
@@ -49,11 +49,12 @@ class Upstreams(containers.DeclarativeContainer):
 
     http_session = providers.Resource(client_session, request_timeout=config.request_timeout, user_agent=USER_AGENT)
     budgets = providers.Singleton(
-        LimitsUpstreamBudgets,
+        MovingWindowBudgets,
         budgets=providers.Dict(_budgets(config)),
+        clock=shared.clock,
         costs={entry.id: entry.cost for entry in PROVIDERS},
     )
-    adapters = providers.Dict(_adapters(config, session=http_session, budgets=budgets))
+    adapters = providers.Dict(_adapters(config, session=http_session, budgets=budgets, clock=shared.clock))
     lineup = providers.Singleton(
         Lineup,
         adapters,

@@ -9,8 +9,8 @@ from enum import StrEnum
 import aiohttp
 
 from adapters.providers.upstream import UpstreamClient
-from adapters.resilience.upstream_budget import LimitsUpstreamBudgets
-from domain.ports import Provider
+from adapters.resilience.upstream_budget import MovingWindowBudgets
+from domain.ports import Clock, Provider
 
 
 class Capability(StrEnum):
@@ -31,7 +31,8 @@ class AdapterParts:
     session: aiohttp.ClientSession
     base_url: str
     api_key: str
-    budgets: LimitsUpstreamBudgets
+    budgets: MovingWindowBudgets
+    clock: Clock
 
     def client(self, headers: Mapping[str, str] | None = None) -> UpstreamClient:
         """An HTTP client for this provider's base URL over the shared session."""

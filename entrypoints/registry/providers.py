@@ -17,7 +17,7 @@ PROVIDERS: tuple[ProviderEntry, ...] = (
         base_url="https://api.binance.com",
         budget="4800/minute",
         cost=2,  # the request weight of a klines or a ticker call (≤20 symbols)
-        build=lambda parts: binance.BinanceAdapter(parts.client(), budgets=parts.budgets),
+        build=lambda parts: binance.BinanceAdapter(parts.client(), parts.clock, budgets=parts.budgets),
         simulator="binance",
     ),
     ProviderEntry(
@@ -25,7 +25,7 @@ PROVIDERS: tuple[ProviderEntry, ...] = (
         serves=(Capability.OHLCV,),
         base_url="https://api.kraken.com",
         budget="10/10 seconds",
-        build=lambda parts: kraken.KrakenAdapter(parts.client()),
+        build=lambda parts: kraken.KrakenAdapter(parts.client(), parts.clock),
         simulator="kraken",
     ),
     ProviderEntry(

@@ -22,7 +22,13 @@ from adapters.providers.kraken import KrakenAdapter
 from adapters.providers.upstream import UpstreamClient
 from domain.errors import ProviderUnavailable
 from simulator import UpstreamSimulator
-from tests.fakes import FakeOhlcvProvider, FakeOverviewProvider, FakePriceProvider, FakeSentimentProvider
+from tests.fakes import (
+    FakeClock,
+    FakeOhlcvProvider,
+    FakeOverviewProvider,
+    FakePriceProvider,
+    FakeSentimentProvider,
+)
 
 #: Friday 2024-05-24 05:20:34.5 UTC: a fixed clock keeps every answer reproducible.
 NOW = 1_716_528_034.5
@@ -81,10 +87,14 @@ def ohlcv_subject(
     kind = request.param
     if kind == "binance":
         return Subject(
-            BinanceAdapter(_client(sim, session, "binance")), "binance", _server_error(sim, "binance")
+            BinanceAdapter(_client(sim, session, "binance"), FakeClock()),
+            "binance",
+            _server_error(sim, "binance"),
         )
     if kind == "kraken":
-        return Subject(KrakenAdapter(_client(sim, session, "kraken")), "kraken", _server_error(sim, "kraken"))
+        return Subject(
+            KrakenAdapter(_client(sim, session, "kraken"), FakeClock()), "kraken", _server_error(sim, "kraken")
+        )
     fake = FakeOhlcvProvider(name="fake-ohlcv")
     return Subject(fake, "fake-ohlcv", _fake_error(fake))
 
@@ -111,7 +121,9 @@ def price_subject(
         return Subject(CoinCapAdapter(client, COINCAP_KEY), "coincap", _server_error(sim, "coincap"))
     if kind == "binance":
         return Subject(
-            BinanceAdapter(_client(sim, session, "binance")), "binance", _server_error(sim, "binance")
+            BinanceAdapter(_client(sim, session, "binance"), FakeClock()),
+            "binance",
+            _server_error(sim, "binance"),
         )
     fake = FakePriceProvider(name="fake-prices", prices=dict(FAKE_PRICES))
     return Subject(fake, "fake-prices", _fake_error(fake))

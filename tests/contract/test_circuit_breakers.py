@@ -2,8 +2,8 @@
 faults, for purgatory's circuits in memory and in Redis and the failover wrapper (Redis up,
 Redis out).
 
-Reopening after the reset timeout runs on purgatory's own wall clock, so it is left to the
-adapter's tests; here the timeout is long and every circuit stays where the test put it.
+Circuit timing runs on the Clock port: every adapter here shares one fake clock, so the
+reset timeout passes when a test advances it, never by waiting.
 """
 
 from __future__ import annotations
@@ -17,23 +17,29 @@ from adapters.failover.breakers import FailoverBreakers
 from adapters.resilience.purgatory_breakers import PurgatoryBreakers, redis_unit_of_work
 from domain.breaker_policy import BreakerPolicy
 from domain.errors import CircuitOpen, ProviderUnavailable, UpstreamRejected
-from domain.ports import CircuitBreakers
+from domain.ports import CircuitBreakers, CircuitState
 from tests.contract.shared_state import BACKENDS, PREFIX, redis_for, standing_guard
+from tests.fakes import FakeClock
 
 POLICY = BreakerPolicy(threshold=2, reset_timeout=60.0)
 
 
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
 @pytest.fixture(params=BACKENDS)
-async def breakers(request: pytest.FixtureRequest) -> AsyncIterator[CircuitBreakers]:
+async def breakers(request: pytest.FixtureRequest, clock: FakeClock) -> AsyncIterator[CircuitBreakers]:
     if request.param == "memory":
-        yield PurgatoryBreakers(POLICY)
+        yield PurgatoryBreakers(POLICY, clock)
         return
     async with redis_for(request, request.param) as client:
-        on_redis = PurgatoryBreakers(POLICY, redis_unit_of_work(client, PREFIX))
+        on_redis = PurgatoryBreakers(POLICY, clock, redis_unit_of_work(client, PREFIX))
         if request.param == "redis":
             yield on_redis
         else:
-            yield FailoverBreakers(on_redis, PurgatoryBreakers(POLICY), standing_guard())
+            yield FailoverBreakers(on_redis, PurgatoryBreakers(POLICY, clock), standing_guard())
 
 
 async def answer() -> str:
@@ -103,3 +109,16 @@ async def test_each_provider_has_its_own_circuit(breakers: CircuitBreakers) -> N
     assert (await breakers.state("coincap")).state == "open"
     assert (await breakers.state("coingecko")).state == "closed"
     assert await breakers.call("coingecko", answer) == "answer"
+
+
+async def test_after_the_reset_timeout_one_probe_goes_and_an_answer_closes_it(
+    breakers: CircuitBreakers, clock: FakeClock
+) -> None:
+    for _ in range(POLICY.threshold):
+        await fail(breakers, "binance", unavailable("binance"))
+    clock.advance(POLICY.reset_timeout - 1)
+    assert (await breakers.state("binance")) == CircuitState("open", 1.0)
+    clock.advance(1)
+    assert (await breakers.state("binance")).state == "half_open"
+    assert await breakers.call("binance", answer) == "answer"
+    assert (await breakers.state("binance")).state == "closed"

@@ -17,18 +17,19 @@ from adapters.resilience.local_rate_limiter import LocalClientRateLimiter
 from adapters.resilience.redis_rate_limiter import RedisClientRateLimiter
 from domain.ports import ClientRateLimiter
 from tests.contract.shared_state import BACKENDS, PREFIX, redis_for, standing_guard
+from tests.fakes import FakeClock
 
 
 @pytest.fixture(params=BACKENDS)
 async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[ClientRateLimiter]:
     if request.param == "memory":
-        yield LocalClientRateLimiter()
+        yield LocalClientRateLimiter(FakeClock())
         return
     async with redis_for(request, request.param) as client:
         if request.param == "redis":
             yield RedisClientRateLimiter(client, PREFIX)
         else:
-            local = LocalClientRateLimiter()
+            local = LocalClientRateLimiter(FakeClock())
             yield FailoverClientRateLimiter(RedisClientRateLimiter(client, PREFIX), local, standing_guard())
 
 

@@ -17,6 +17,7 @@ from domain.ports import PriceProvider
 from domain.symbol import Symbol
 from simulator import UpstreamSimulator
 from tests.contract.conftest import COINCAP_KEY
+from tests.fakes import FakeClock
 
 TOLERANCE = 0.01
 
@@ -36,8 +37,8 @@ def disagreements(a: CandleSeries, b: CandleSeries, fields: tuple[str, ...]) -> 
 
 def venues(sim: UpstreamSimulator, session: aiohttp.ClientSession) -> tuple[BinanceAdapter, KrakenAdapter]:
     return (
-        BinanceAdapter(UpstreamClient(session, "binance", sim.base_urls["binance"])),
-        KrakenAdapter(UpstreamClient(session, "kraken", sim.base_urls["kraken"])),
+        BinanceAdapter(UpstreamClient(session, "binance", sim.base_urls["binance"]), FakeClock()),
+        KrakenAdapter(UpstreamClient(session, "kraken", sim.base_urls["kraken"]), FakeClock()),
     )
 
 
@@ -79,7 +80,7 @@ async def test_price_providers_agree(sim: UpstreamSimulator, session: aiohttp.Cl
             ),
             COINCAP_KEY,
         ),
-        BinanceAdapter(UpstreamClient(session, "binance", sim.base_urls["binance"])),
+        BinanceAdapter(UpstreamClient(session, "binance", sim.base_urls["binance"]), FakeClock()),
     ]
     answers = [await p.fetch_quotes(bases) for p in providers]
     for base in bases:

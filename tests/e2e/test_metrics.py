@@ -8,6 +8,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from simulator import UpstreamSimulator
+from tests.fakes import FakeClock
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -89,13 +90,14 @@ async def test_timeouts_and_rate_limits_from_upstream_have_their_own_outcomes(
 
 
 async def test_single_flight_joins_and_stale_serves(make_service: Any, simulator: UpstreamSimulator) -> None:
-    service = await make_service(cache_ttl_sentiment=0.2)
+    clock = FakeClock()
+    service = await make_service(clock=clock, cache_ttl_sentiment=0.2)
     simulator.set_fault("alternative_me", "slow", delay=0.3)
     answers = await asyncio.gather(*(service.get("/api/sentiment") for _ in range(10)))
     assert [a.status for a in answers] == [200] * 10
     assert simulator.calls("alternative_me") == 1
 
-    await asyncio.sleep(0.3)  # past the TTL, within the stale TTL
+    clock.advance(0.3)  # past the TTL, within the stale TTL
     simulator.clear_faults()
     simulator.set_fault("alternative_me", "http_500")
     stale = await service.get("/api/sentiment")

@@ -2,8 +2,9 @@
 
 Every fault the simulator offers for a provider is tried; expected answers come from
 ../shared/API.md, README.md and PROVIDERS.md, and expected data from the simulator's own
-answers. Circuit breakers read the real clock, so recovery tests sleep past a short
-CIRCUIT_BREAKER_TIMEOUT; nothing here asserts how fast anything is, except that a hanging
+answers. The service runs on a fake clock (``start_on_clock``): recovery tests advance it past
+a TTL, a CIRCUIT_BREAKER_TIMEOUT or a Retry-After instead of sleeping, while request timeouts
+and slow answers stay real. Nothing here asserts how fast anything is, except that a hanging
 primary must not cost two REQUEST_TIMEOUTs.
 """
 
@@ -30,9 +31,10 @@ from tests.e2e.test_rest_support import (
 )
 
 # Fixtures shared with the other REST suites (no conftest of our own): the frozen-clock
-# simulator (it replaces tests/conftest.py's here) and ``start``.
+# simulator (it replaces tests/conftest.py's here), and ``start`` on the fake ``clock``.
 simulator = support.simulator
-start = support.start
+clock = support.clock
+start = support.start_on_clock
 
 OHLCV = "/api/ohlcv?symbol=BTC&interval=1h&limit={limit}"
 #: Markets every simulated exchange lists: requests for different ones never share a cache
@@ -163,7 +165,7 @@ async def test_prices_answer_from_the_remaining_providers(start, simulator, prov
         )
 
 
-async def test_binance_empty_ticker_answer_counts_as_a_failure(start, simulator):
+async def test_binance_empty_ticker_answer_counts_as_a_failure(start, simulator, clock):
     # A tiny TTL (and no stale copy) so that every request asks the providers again.
     service = await start(circuit_breaker_threshold=2, circuit_breaker_timeout=30, cache_ttl_prices=0.05,
                           cache_stale_ttl=0)  # fmt: skip
@@ -171,7 +173,7 @@ async def test_binance_empty_ticker_answer_counts_as_a_failure(start, simulator)
     for symbols in ("BTC", "ETH", "SOL"):
         body = await data_of(await service.get(f"/api/prices?symbols={symbols}"))
         assert body["source"] == "coingecko+coincap"
-        await asyncio.sleep(0.1)
+        clock.advance(0.1)
     entry = await health_of(service, "binance")
     assert entry["errorMessage"] and entry["status"] == "offline" and entry["circuit"] == "open", entry
     assert simulator.calls("binance") == 2  # not asked again once its circuit opened
@@ -257,10 +259,10 @@ STALE_CASES = [
 
 
 @pytest.mark.parametrize(("path", "providers", "ttl"), STALE_CASES)
-async def test_stale_value_served_when_every_provider_fails(start, simulator, path, providers, ttl):
+async def test_stale_value_served_when_every_provider_fails(start, simulator, clock, path, providers, ttl):
     service = await start(cache_stale_ttl=60, **ttl)
     fresh = await data_of(await service.get(path), stale=False)
-    await asyncio.sleep(0.1)  # past the TTL
+    clock.advance(0.1)  # past the TTL
     for provider in providers:
         simulator.set_fault(provider, "http_500")
     before = simulator.call_counts()
@@ -289,10 +291,10 @@ async def test_fresh_cache_is_served_without_asking_failing_providers(start, sim
 
 
 @pytest.mark.parametrize(("path", "providers", "ttl"), STALE_CASES)
-async def test_nothing_servable_past_the_stale_window_is_503(start, simulator, path, providers, ttl):
+async def test_nothing_servable_past_the_stale_window_is_503(start, simulator, clock, path, providers, ttl):
     service = await start(cache_stale_ttl=0.05, **ttl)
     await data_of(await service.get(path))
-    await asyncio.sleep(0.2)  # past TTL + CACHE_STALE_TTL
+    clock.advance(0.2)  # past TTL + CACHE_STALE_TTL
     for provider in providers:
         simulator.set_fault(provider, "http_500")
     await provider_error(await service.get(path), set(providers))
@@ -301,8 +303,8 @@ async def test_nothing_servable_past_the_stale_window_is_503(start, simulator, p
 # -- circuit breakers ---------------------------------------------------------------------------
 
 
-async def test_circuit_opens_after_threshold_then_closes_when_the_provider_recovers(start, simulator):
-    # Timeouts generous enough that a loaded machine never sees the circuit half-open early.
+async def test_circuit_opens_after_threshold_then_closes_when_the_provider_recovers(start, simulator, clock):
+    # On the fake clock the circuit can only turn half-open when the test advances it.
     service = await start(circuit_breaker_threshold=2, circuit_breaker_timeout=2.0)
     simulator.set_fault("binance", "http_500")
     assert (await data_of(await service.get(market(0))))["source"] == "kraken"
@@ -321,7 +323,7 @@ async def test_circuit_opens_after_threshold_then_closes_when_the_provider_recov
     assert simulator.calls("binance") == 2
 
     simulator.clear_faults()
-    await asyncio.sleep(2.1)  # past CIRCUIT_BREAKER_TIMEOUT
+    clock.advance(2.1)  # past CIRCUIT_BREAKER_TIMEOUT
     assert (await health_of(service, "binance"))["circuit"] in ("half_open", "open")
     assert (await data_of(await service.get(market(5))))["source"] == "binance"
     assert simulator.calls("binance") == 3
@@ -329,20 +331,20 @@ async def test_circuit_opens_after_threshold_then_closes_when_the_provider_recov
     assert entry["circuit"] == "closed" and entry["status"] == "online"
 
 
-async def test_health_shows_half_open_after_the_timeout(start, simulator):
+async def test_health_shows_half_open_after_the_timeout(start, simulator, clock):
     service = await start(circuit_breaker_threshold=1, circuit_breaker_timeout=1.0)
     simulator.set_fault("binance", "http_500")
     await data_of(await service.get(market(0)))
     assert (await health_of(service, "binance"))["circuit"] == "open"
-    await asyncio.sleep(1.1)
+    clock.advance(1.1)
     assert (await health_of(service, "binance"))["circuit"] == "half_open"
 
 
-async def test_a_failed_probe_reopens_the_circuit(start, simulator):
+async def test_a_failed_probe_reopens_the_circuit(start, simulator, clock):
     service = await start(circuit_breaker_threshold=1, circuit_breaker_timeout=1.0)
     simulator.set_fault("binance", "http_503")
     await data_of(await service.get(market(0)))
-    await asyncio.sleep(1.1)
+    clock.advance(1.1)
     assert (await data_of(await service.get(market(1))))["source"] == "kraken"
     assert simulator.calls("binance") == 2  # one probe
     assert (await health_of(service, "binance"))["circuit"] == "open"
@@ -350,13 +352,13 @@ async def test_a_failed_probe_reopens_the_circuit(start, simulator):
     assert simulator.calls("binance") == 2
 
 
-async def test_half_open_lets_a_single_probe_through(start, simulator):
+async def test_half_open_lets_a_single_probe_through(start, simulator, clock):
     service = await start(
         circuit_breaker_threshold=1, circuit_breaker_timeout=0.3, rate_limit_enabled=False, request_timeout=2
     )
     simulator.set_fault("binance", "http_500", times=1)
     await data_of(await service.get(market(0)))
-    await asyncio.sleep(0.4)
+    clock.advance(0.4)
     simulator.set_fault("binance", "slow", delay=0.3)  # healthy but slow: the probe overlaps the others
     answers = await asyncio.gather(*(service.get(market(6 + i)) for i in range(6)))
     sources = [(await data_of(r))["source"] for r in answers]
@@ -438,7 +440,7 @@ async def test_unhealthy_when_no_capability_can_be_served(start, simulator):
 
 
 @pytest.mark.parametrize("kind", ["rate_limit", "ban_418"])
-async def test_binance_retry_after_means_no_call_until_it_passes(start, simulator, kind):
+async def test_binance_retry_after_means_no_call_until_it_passes(start, simulator, clock, kind):
     service = await start()  # default threshold (5): the circuit stays closed
     simulator.set_fault("binance", kind, retry_after=1, times=1)
     assert (await data_of(await service.get(market(0))))["source"] == "kraken"
@@ -449,16 +451,16 @@ async def test_binance_retry_after_means_no_call_until_it_passes(start, simulato
     assert (await data_of(await service.get(market(1))))["source"] == "kraken"
     assert simulator.calls("binance") == 1
     if kind == "rate_limit":  # (one wait is enough to show the order expires)
-        await asyncio.sleep(1.2)  # Retry-After has passed
+        clock.advance(1.2)  # Retry-After has passed
         assert (await data_of(await service.get(market(2))))["source"] == "binance"
         assert simulator.calls("binance") == 2
 
 
-async def test_coingecko_retry_after_means_no_call_until_it_passes(start, simulator):
+async def test_coingecko_retry_after_means_no_call_until_it_passes(start, simulator, clock):
     service = await start(cache_ttl_prices=0.05, cache_stale_ttl=0)
     simulator.set_fault("coingecko", "rate_limit", retry_after=1, times=1)
     assert (await data_of(await service.get("/api/prices?symbols=BTC")))["source"] == "coincap+binance"
-    await asyncio.sleep(0.1)  # past the tiny prices TTL: the next request asks the providers again
+    clock.advance(0.1)  # past the tiny prices TTL: the next request asks the providers again
     assert (await data_of(await service.get("/api/prices?symbols=ETH")))["source"] == "coincap+binance"
     assert simulator.calls("coincap") == 2
     assert simulator.calls("coingecko") == 1

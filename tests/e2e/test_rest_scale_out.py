@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 from simulator import UpstreamSimulator
+from tests.fakes import FakeClock
 
 KLINES = "/api/v3/klines"
 
@@ -78,7 +79,8 @@ async def test_a_clients_rate_limit_holds_across_replicas(
 async def test_redis_killed_mid_run_costs_no_request_and_sharing_resumes(
     make_service: Any, redis_server: Any, simulator: UpstreamSimulator
 ) -> None:
-    first, second = await replicas(make_service, redis_server)
+    clock = FakeClock()  # one wall clock for both replicas
+    first, second = await replicas(make_service, redis_server, clock=clock)
     assert (await first.get("/api/prices?symbols=BTC")).status == 200
     redis_server.stop()
     for path in ("/api/prices?symbols=ETH", "/api/ohlcv?symbol=BTC&limit=3", "/api/market/overview"):
@@ -89,7 +91,7 @@ async def test_redis_killed_mid_run_costs_no_request_and_sharing_resumes(
     assert health["cache"]["state"] == "degraded"
 
     redis_server.start()
-    await asyncio.sleep(2.5)  # past the guard's retry interval: the next call tries Redis again
+    clock.advance(2.5)  # past the guard's retry interval: the next call tries Redis again
     await first.get("/api/prices?symbols=SOL")
     simulator.reset_calls()
     assert (await second.get("/api/prices?symbols=SOL")).status == 200

@@ -19,6 +19,7 @@ import pytest
 
 from entrypoints.settings import Settings
 from simulator import UpstreamSimulator
+from tests.fakes import FakeClock
 
 #: A fixed simulator clock (2026-05-28 20:26:40.5 UTC), so that candles in progress, 24 h
 #: statistics and timestamps are the same for the service and for an independent read.
@@ -103,8 +104,8 @@ def matrix(*providers: str) -> list[Any]:
 async def simulator() -> AsyncIterator[UpstreamSimulator]:
     """The upstream simulator with a frozen market clock (overrides tests/conftest.py's).
 
-    Circuit breakers, cool-downs and the cache keep reading the real clock: only the
-    simulated market stands still, so its answers can be compared field for field.
+    Only the simulated market stands still, so its answers can be compared field for field;
+    the service keeps its own clock (the real one, unless started by ``start_on_clock``).
     """
     sim = UpstreamSimulator(now=lambda: FIXED_NOW)
     await sim.start(host="127.0.0.1", port=0)
@@ -119,10 +120,34 @@ def start(make_service: Callable[..., Any]) -> Callable[..., Any]:
     """``await start(**overrides)``: the real service with FAST defaults plus overrides."""
 
     async def starter(**overrides: Any) -> Any:
-        # Settings ignore unknown names: a misspelt override would silently test nothing.
-        unknown = set(overrides) - set(Settings.model_fields)
-        assert not unknown, f"not a setting: {sorted(unknown)}"
-        return await make_service(**{**FAST, **overrides})
+        return await make_service(**fast(overrides))
+
+    return starter
+
+
+def fast(overrides: dict[str, Any]) -> dict[str, Any]:
+    """FAST settings plus ``overrides``, each of which must name a setting."""
+    # Settings ignore unknown names: a misspelt override would silently test nothing.
+    unknown = set(overrides) - set(Settings.model_fields)
+    assert not unknown, f"not a setting: {sorted(unknown)}"
+    return {**FAST, **overrides}
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The service's clock for suites about time: it stands at ``FIXED_NOW``, with the
+    simulated market, and moves only when the test advances it."""
+    return FakeClock(now=FIXED_NOW)
+
+
+@pytest.fixture
+def start_on_clock(make_service: Callable[..., Any], clock: FakeClock) -> Callable[..., Any]:
+    """As ``start``, with the service's Clock replaced by ``clock``: TTLs, circuit timeouts,
+    cool-downs, budgets and limits pass when the test advances it, not while it sleeps.
+    Request timeouts and slow answers stay real (they are about sockets)."""
+
+    async def starter(**overrides: Any) -> Any:
+        return await make_service(clock=clock, **fast(overrides))
 
     return starter
 

@@ -9,6 +9,7 @@ import pytest
 
 from adapters.providers.upstream import UpstreamClient
 from simulator import UpstreamSimulator
+from tests.fakes import FakeClock
 from tests.integration.support import NOW
 
 ClientFactory = Callable[..., UpstreamClient]
@@ -23,6 +24,12 @@ async def sim() -> AsyncIterator[UpstreamSimulator]:
         yield simulator
     finally:
         await simulator.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The adapters' clock: it stands at ``NOW`` with the simulator's and moves only when told."""
+    return FakeClock(now=NOW)
 
 
 @pytest.fixture

@@ -6,14 +6,11 @@ import asyncio
 import itertools
 import json
 import math
-import time
-from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 import pytest
 
-from adapters.providers import binance as binance_module
 from adapters.providers.binance import BinanceAdapter
 from adapters.providers.upstream import BLOCKED_PAUSE, UpstreamClient
 from adapters.resilience.memory_cooldowns import MemoryCooldowns
@@ -63,8 +60,8 @@ class RecordingBudgets:
 
 
 @pytest.fixture
-def binance(client_for: ClientFactory) -> BinanceAdapter:
-    return BinanceAdapter(client_for("binance"))
+def binance(client_for: ClientFactory, clock: FakeClock) -> BinanceAdapter:
+    return BinanceAdapter(client_for("binance"), clock)
 
 
 async def raw_klines(sim: UpstreamSimulator, market: str, interval: str, limit: int) -> list[list[Any]]:
@@ -179,7 +176,7 @@ async def test_only_usdt_and_usdc_markets_are_supported(
 
 
 async def test_a_market_found_unlisted_is_not_offered_again_for_an_hour(
-    sim: UpstreamSimulator, binance: BinanceAdapter, monkeypatch: pytest.MonkeyPatch
+    sim: UpstreamSimulator, binance: BinanceAdapter, clock: FakeClock
 ) -> None:
     xmr = Symbol("XMR", "USDT")
     assert binance.supports(xmr, Interval("1h")) is True  # not known yet: worth one call
@@ -191,8 +188,7 @@ async def test_a_market_found_unlisted_is_not_offered_again_for_an_hour(
     assert binance.supports(BTC, Interval("1h")) is True and binance.lists("BTC") is True
     assert sim.calls("binance") == 1
 
-    an_hour_later = time.time() + 3601
-    monkeypatch.setattr(binance_module, "time", SimpleNamespace(time=lambda: an_hour_later))
+    clock.advance(3601)
     assert binance.supports(xmr, Interval("1h")) is True  # listings change: ask again
 
 
@@ -223,7 +219,7 @@ async def test_any_other_400_is_our_fault_not_the_markets(
 
 async def test_a_400_with_an_unknown_code_in_a_canned_answer_is_a_bad_payload() -> None:
     refusal = {"code": -1104, "msg": "Not all sent parameters were read."}
-    adapter = BinanceAdapter(canned("binance", refusal, 400))
+    adapter = BinanceAdapter(canned("binance", refusal, 400), FakeClock())
     for fetch in (adapter.fetch_ohlcv(BTC, Interval("1h"), 10), adapter.fetch_quotes(["BTC", "ETH"])):
         with pytest.raises(BadPayload) as caught:
             await fetch
@@ -356,7 +352,7 @@ async def test_a_429_for_spent_weight_carries_binances_retry_after() -> None:
         UpstreamSimulator(now=lambda: NOW, binance_weight_limit=4) as sim,
         aiohttp.ClientSession() as http,
     ):
-        adapter = BinanceAdapter(UpstreamClient(http, "binance", sim.base_urls["binance"]))
+        adapter = BinanceAdapter(UpstreamClient(http, "binance", sim.base_urls["binance"]), FakeClock())
         await adapter.fetch_ohlcv(BTC, Interval("1m"), 1)
         await adapter.fetch_ohlcv(BTC, Interval("1m"), 1)
         with pytest.raises(UpstreamRateLimited) as caught:
@@ -368,7 +364,7 @@ async def test_a_429_for_spent_weight_carries_binances_retry_after() -> None:
 async def test_a_timeout_is_provider_unavailable(
     sim: UpstreamSimulator, client_for: ClientFactory, impatient_session: aiohttp.ClientSession
 ) -> None:
-    adapter = BinanceAdapter(client_for("binance", http=impatient_session))
+    adapter = BinanceAdapter(client_for("binance", http=impatient_session), FakeClock())
     sim.set_fault("binance", "timeout")
     with pytest.raises(ProviderUnavailable) as caught:
         await adapter.fetch_ohlcv(BTC, Interval("1h"), 10)
@@ -395,9 +391,11 @@ async def spend_weight(sim: UpstreamSimulator, calls: int) -> int:
     return max(used)
 
 
-async def test_low_used_weight_does_not_pause(sim: UpstreamSimulator, client_for: ClientFactory) -> None:
+async def test_low_used_weight_does_not_pause(
+    sim: UpstreamSimulator, client_for: ClientFactory, clock: FakeClock
+) -> None:
     budgets = RecordingBudgets()
-    adapter = BinanceAdapter(client_for("binance"), budgets)
+    adapter = BinanceAdapter(client_for("binance"), clock, budgets)
     await adapter.fetch_ohlcv(BTC, Interval("1h"), 10)
     await adapter.fetch_quotes(["BTC"])
     assert budgets.pauses == []
@@ -405,16 +403,16 @@ async def test_low_used_weight_does_not_pause(sim: UpstreamSimulator, client_for
 
 @pytest.mark.parametrize("operation", ["klines", "tickers"])
 async def test_used_weight_near_the_limit_pauses_binance_until_the_next_minute(
-    sim: UpstreamSimulator, client_for: ClientFactory, operation: str
+    sim: UpstreamSimulator, client_for: ClientFactory, clock: FakeClock, operation: str
 ) -> None:
     used = await spend_weight(sim, 68)
     assert 5_400 <= used < 6_000  # 90% of Binance's 6000 per minute, still under it
     budgets = RecordingBudgets()
-    adapter = BinanceAdapter(client_for("binance"), budgets)
+    adapter = BinanceAdapter(client_for("binance"), clock, budgets)
 
-    before = time.time()
+    before = clock.now()
     await fetch_with(adapter, operation)  # still answered
-    after = time.time()
+    after = clock.now()
 
     assert len(budgets.pauses) == 1
     provider, until = budgets.pauses[0]
@@ -423,11 +421,11 @@ async def test_used_weight_near_the_limit_pauses_binance_until_the_next_minute(
 
 
 async def test_a_refusal_for_spent_weight_also_pauses(
-    sim: UpstreamSimulator, client_for: ClientFactory
+    sim: UpstreamSimulator, client_for: ClientFactory, clock: FakeClock
 ) -> None:
     assert await spend_weight(sim, 76) > 6_000
     budgets = RecordingBudgets()
-    adapter = BinanceAdapter(client_for("binance"), budgets)
+    adapter = BinanceAdapter(client_for("binance"), clock, budgets)
     with pytest.raises(UpstreamRateLimited):
         await adapter.fetch_ohlcv(BTC, Interval("1h"), 10)
     assert [provider for provider, _ in budgets.pauses] == ["binance"]
@@ -459,14 +457,14 @@ def ticker(symbol: str, last: str, volume: str = "1000.5") -> dict[str, Any]:
 
 async def test_a_zero_last_price_is_no_quote_but_a_zero_volume_is_a_volume() -> None:
     tickers = [ticker("BTCUSDT", "0.00000000"), ticker("ETHUSDT", "3500.10", volume="0.00000000")]
-    adapter = BinanceAdapter(canned("binance", tickers))
+    adapter = BinanceAdapter(canned("binance", tickers), FakeClock())
     quotes = await adapter.fetch_quotes(["BTC", "ETH"])
     assert set(quotes) == {"ETH"}
     assert quotes["ETH"].price_usd == 3500.10 and quotes["ETH"].volume_24h == 0.0
 
 
 async def test_only_zero_prices_is_a_bad_payload() -> None:
-    adapter = BinanceAdapter(canned("binance", [ticker("BTCUSDT", "0.00000000")]))
+    adapter = BinanceAdapter(canned("binance", [ticker("BTCUSDT", "0.00000000")]), FakeClock())
     with pytest.raises(BadPayload):
         await adapter.fetch_quotes(["BTC"])
 
@@ -477,14 +475,16 @@ def kline(open_ms: int, price: str, volume: str = "12.5") -> list[Any]:
 
 async def test_a_zero_kline_price_is_a_bad_payload() -> None:
     start = int(NOW) // 60 * 60_000 - 120_000
-    adapter = BinanceAdapter(canned("binance", [kline(start, "1.5"), kline(start + 60_000, "0.00000000")]))
+    rows = [kline(start, "1.5"), kline(start + 60_000, "0.00000000")]
+    adapter = BinanceAdapter(canned("binance", rows), FakeClock())
     with pytest.raises(BadPayload):
         await adapter.fetch_ohlcv(BTC, Interval("1m"), 2)
 
 
 async def test_a_zero_kline_volume_is_kept() -> None:
     start = int(NOW) // 60 * 60_000 - 120_000
-    adapter = BinanceAdapter(canned("binance", [kline(start, "1.5", "0"), kline(start + 60_000, "1.6")]))
+    rows = [kline(start, "1.5", "0"), kline(start + 60_000, "1.6")]
+    adapter = BinanceAdapter(canned("binance", rows), FakeClock())
     series = await adapter.fetch_ohlcv(BTC, Interval("1m"), 2)
     assert [c.volume for c in series.candles] == [0.0, 12.5]
 

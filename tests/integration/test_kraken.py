@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 import pytest
 
-from adapters.providers import kraken as kraken_module
 from adapters.providers.kraken import KrakenAdapter
 from adapters.providers.upstream import UpstreamClient
 from domain.candle import Candle
@@ -26,6 +23,7 @@ from domain.errors import (
 from domain.interval import Interval
 from domain.symbol import Symbol
 from simulator import UpstreamSimulator
+from tests.fakes import FakeClock
 from tests.integration.conftest import ClientFactory
 from tests.integration.support import (
     INTERVAL_MS,
@@ -48,8 +46,8 @@ MAX_BARS = 720
 
 
 @pytest.fixture
-def kraken(client_for: ClientFactory) -> KrakenAdapter:
-    return KrakenAdapter(client_for("kraken"))
+def kraken(client_for: ClientFactory, clock: FakeClock) -> KrakenAdapter:
+    return KrakenAdapter(client_for("kraken"), clock)
 
 
 async def raw_ohlc(sim: UpstreamSimulator, pair: str, minutes: int) -> dict[str, Any]:
@@ -116,7 +114,7 @@ async def test_last_is_ignored_whether_int_or_string(
     session: aiohttp.ClientSession, last_as_string: bool
 ) -> None:
     async with UpstreamSimulator(now=lambda: NOW, kraken_last_as_string=last_as_string) as sim:
-        adapter = KrakenAdapter(UpstreamClient(session, "kraken", sim.base_urls["kraken"]))
+        adapter = KrakenAdapter(UpstreamClient(session, "kraken", sim.base_urls["kraken"]), FakeClock())
         series = await adapter.fetch_ohlcv(BTC, Interval("1h"), 10)
         result = await raw_ohlc(sim, "XBTUSD", 60)
     assert isinstance(result["last"], str if last_as_string else int)
@@ -140,7 +138,7 @@ async def test_every_interval_it_has_or_builds_is_supported(
 
 
 async def test_a_pair_found_unknown_is_not_offered_again_for_an_hour(
-    sim: UpstreamSimulator, kraken: KrakenAdapter, monkeypatch: pytest.MonkeyPatch
+    sim: UpstreamSimulator, kraken: KrakenAdapter, clock: FakeClock
 ) -> None:
     xmr = Symbol("XMR", "USDT")
     assert kraken.supports(xmr, Interval("1h")) is True  # not known yet: worth one call
@@ -152,8 +150,7 @@ async def test_a_pair_found_unknown_is_not_offered_again_for_an_hour(
     assert kraken.supports(BTC, Interval("1h")) is True
     assert sim.calls("kraken") == 1
 
-    an_hour_later = time.time() + 3601
-    monkeypatch.setattr(kraken_module, "time", SimpleNamespace(time=lambda: an_hour_later))
+    clock.advance(3601)
     assert kraken.supports(xmr, Interval("1h")) is True  # listings change: ask again
 
 
@@ -173,7 +170,7 @@ def bar(time_s: int, price: str, volume: str = "3.5") -> list[Any]:
 async def test_a_zero_bar_price_is_a_bad_payload() -> None:
     start = int(NOW) // 60 * 60 - 120
     body = {"error": [], "result": {"XXBTZUSD": [bar(start, "1.5"), bar(start + 60, "0.0")], "last": start}}
-    adapter = KrakenAdapter(canned("kraken", body))
+    adapter = KrakenAdapter(canned("kraken", body), FakeClock())
     with pytest.raises(BadPayload):
         await adapter.fetch_ohlcv(BTC, Interval("1m"), 2)
 
@@ -182,7 +179,7 @@ async def test_a_zero_bar_volume_is_kept() -> None:
     start = int(NOW) // 60 * 60 - 120
     rows = [bar(start, "1.5", "0.00000000"), bar(start + 60, "1.6")]
     body = {"error": [], "result": {"XXBTZUSD": rows, "last": start}}
-    adapter = KrakenAdapter(canned("kraken", body))
+    adapter = KrakenAdapter(canned("kraken", body), FakeClock())
     series = await adapter.fetch_ohlcv(BTC, Interval("1m"), 2)
     assert [c.volume for c in series.candles] == [0.0, 3.5]
 
@@ -237,7 +234,8 @@ async def test_weekly_candles_open_on_monday_built_from_daily_bars(
     weekly_sim: UpstreamSimulator, session: aiohttp.ClientSession
 ) -> None:
     now = weekly_sim.market.now()
-    adapter = KrakenAdapter(UpstreamClient(session, "kraken", weekly_sim.base_urls["kraken"]))
+    client = UpstreamClient(session, "kraken", weekly_sim.base_urls["kraken"])
+    adapter = KrakenAdapter(client, FakeClock())
     series = await adapter.fetch_ohlcv(BTC, Interval("1w"), 1000)
 
     # Daily bars were asked for, not Kraken's Thursday-aligned weekly ones (10080).
@@ -343,7 +341,7 @@ async def test_errors_inside_http_200_are_checked_before_the_result(
 async def test_a_timeout_is_provider_unavailable(
     sim: UpstreamSimulator, client_for: ClientFactory, impatient_session: aiohttp.ClientSession
 ) -> None:
-    adapter = KrakenAdapter(client_for("kraken", http=impatient_session))
+    adapter = KrakenAdapter(client_for("kraken", http=impatient_session), FakeClock())
     sim.set_fault("kraken", "timeout")
     with pytest.raises(ProviderUnavailable) as caught:
         await adapter.fetch_ohlcv(BTC, Interval("1h"), 10)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
-from adapters.cache import redis as redis_cache_module
 from adapters.cache.redis import FORMAT_VERSION, RECHECK_AFTER, RedisCache
 from domain.candle import Candle, CandleSeries
 from domain.interval import Interval
@@ -122,32 +120,25 @@ async def test_clearing_the_cache_keeps_circuits_cool_downs_and_limits(client: R
     assert [await client.get(key) for key in others] == [b"state"] * len(others)
 
 
-async def test_entries_are_counted_at_most_every_10_seconds(
-    client: Redis, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_entries_are_counted_at_most_every_10_seconds(client: Redis, clock: FakeClock) -> None:
     # Health is polled often; counting means scanning the keyspace, so the count is reused.
-    now = [1000.0]
-    monkeypatch.setattr(redis_cache_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
     cache = RedisCache(client, clock)
     await cache.set("a", series(), ttl=30, stale_ttl=0)
     assert (await cache.stats()).size == 1
     await cache.set("b", series(), ttl=30, stale_ttl=0)
-    now[0] += 9.9
+    clock.advance(9.9)
     assert (await cache.stats()).size == 1  # counted 9.9 s ago: not scanned again
-    now[0] += 0.1
+    clock.advance(0.1)
     assert (await cache.stats()).size == 2
     await cache.set("c", series(), ttl=30, stale_ttl=0)
     assert await cache.clear() == 3
     assert (await cache.stats()).size == 0  # a clear resets the count at once
     await cache.set("d", series(), ttl=30, stale_ttl=0)
-    now[0] += 10
+    clock.advance(10)
     assert (await cache.stats()).size == 1
 
 
-async def test_hits_and_misses_are_counted_on_every_lookup(
-    client: Redis, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(redis_cache_module, "time", SimpleNamespace(monotonic=lambda: 1000.0))
+async def test_hits_and_misses_are_counted_on_every_lookup(client: Redis, clock: FakeClock) -> None:
     cache = RedisCache(client, clock)
     await cache.stats()
     await cache.set("k", series(), ttl=30, stale_ttl=0)

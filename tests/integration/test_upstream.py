@@ -233,7 +233,7 @@ async def test_no_call_reaches_the_provider_until_its_retry_after_has_passed(
 ) -> None:
     clock = FakeClock(1_800_000_000.0)
     calls = ProviderCalls(clock, 5.0, cooldowns=MemoryCooldowns())
-    operation = _operations(client_for)[provider]
+    operation = _operations(client_for, clock)[provider]
     params: dict[str, Any] = {} if retry_after is None else {"retry_after": retry_after}
     sim.set_fault(provider, kind, times=1, **params)
 
@@ -255,9 +255,9 @@ async def test_no_call_reaches_the_provider_until_its_retry_after_has_passed(
     assert sim.calls(provider) == 2
 
 
-def _operations(client_for: ClientFactory) -> dict[str, Callable[[], Awaitable[object]]]:
-    binance = BinanceAdapter(client_for("binance"))
-    kraken = KrakenAdapter(client_for("kraken"))
+def _operations(client_for: ClientFactory, clock: FakeClock) -> dict[str, Callable[[], Awaitable[object]]]:
+    binance = BinanceAdapter(client_for("binance"), clock)
+    kraken = KrakenAdapter(client_for("kraken"), clock)
     coingecko = CoinGeckoAdapter(client_for("coingecko"))
     coincap = CoinCapAdapter(client_for("coincap", {"Authorization": "Bearer k"}), "k")
     fng = AlternativeMeAdapter(client_for("alternative_me"))
@@ -279,7 +279,8 @@ async def test_a_misconfigured_base_url_opens_the_circuit(
     # CoinGecko's base URL without its /api/v3: every call is a 404 from the host.
     base_url = sim.base_urls["coingecko"].removesuffix("/api/v3")
     wrong = CoinGeckoAdapter(UpstreamClient(session, "coingecko", base_url))
-    calls = ProviderCalls(FakeClock(1_800_000_000.0), 5.0, breakers=PurgatoryBreakers(BreakerPolicy(3, 60)))
+    clock = FakeClock(1_800_000_000.0)
+    calls = ProviderCalls(clock, 5.0, breakers=PurgatoryBreakers(BreakerPolicy(3, 60), clock))
     calls.register("coingecko")
     for _ in range(3):
         with pytest.raises(BadPayload) as caught:

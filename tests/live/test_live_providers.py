@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from adapters.clock import SystemClock
 from adapters.providers.alternative_me import AlternativeMeAdapter
 from adapters.providers.binance import BinanceAdapter
 from adapters.providers.coincap import CoinCapAdapter
@@ -30,12 +31,13 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 async def test_binance_klines(session: aiohttp.ClientSession) -> None:
     base = os.environ.get("BINANCE_BASE_URL", "https://data-api.binance.vision")
-    series = await BinanceAdapter(UpstreamClient(session, "binance", base)).fetch_ohlcv(BTC, Interval("1h"), 5)
+    adapter = BinanceAdapter(UpstreamClient(session, "binance", base), SystemClock())
+    series = await adapter.fetch_ohlcv(BTC, Interval("1h"), 5)
     assert len(series.candles) == 5 and series.candles[-1].close > 0
 
 
 async def test_kraken_ohlc(session: aiohttp.ClientSession) -> None:
-    adapter = KrakenAdapter(UpstreamClient(session, "kraken", "https://api.kraken.com"))
+    adapter = KrakenAdapter(UpstreamClient(session, "kraken", "https://api.kraken.com"), SystemClock())
     series = await adapter.fetch_ohlcv(BTC, Interval("1w"), 3)
     assert len(series.candles) == 3
 

@@ -26,6 +26,13 @@ def test_a_valid_policy_keeps_its_values() -> None:
     assert BreakerPolicy(threshold=1, reset_timeout=0.5).threshold == 1
 
 
+def test_retry_after_counts_down_to_the_half_open_moment() -> None:
+    policy = BreakerPolicy(threshold=1, reset_timeout=30)
+    assert policy.retry_after(opened_at=1000.0, now=1010.0) == 20.0
+    assert policy.retry_after(opened_at=1000.0, now=1030.0) == 0.0  # half-open from here on
+    assert policy.retry_after(opened_at=1000.0, now=1031.0) < 0
+
+
 @pytest.mark.parametrize("threshold", [0, -1])
 def test_a_threshold_below_one_is_refused(threshold: int) -> None:
     with pytest.raises(ValueError):

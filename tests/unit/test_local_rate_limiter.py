@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 from adapters.resilience.local_rate_limiter import LocalClientRateLimiter
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fakes import FakeClock
 
 
 async def test_n_requests_pass_then_the_next_waits_for_the_oldest_to_leave_the_window() -> None:
@@ -19,13 +12,13 @@ async def test_n_requests_pass_then_the_next_waits_for_the_oldest_to_leave_the_w
     decisions = []
     for _ in range(3):
         decisions.append(await limiter.hit("prices", "1.2.3.4", 3))
-        clock.now += 10
+        clock.advance(10)
     assert [d.allowed for d in decisions] == [True, True, True]
     assert [d.remaining for d in decisions] == [2, 1, 0]
     refused = await limiter.hit("prices", "1.2.3.4", 3)  # at t=30: the first left at 60
     assert not refused.allowed and refused.remaining == 0
     assert refused.retry_after == 30.0
-    clock.now = 1000.0 + 60.0  # the first request's time plus the window: it has left
+    clock.advance(30)  # t=60, the first request's time plus the window: it has left
     again = await limiter.hit("prices", "1.2.3.4", 3)
     assert again.allowed and again.remaining == 0
 
@@ -35,9 +28,9 @@ async def test_refused_requests_are_not_counted() -> None:
     limiter = LocalClientRateLimiter(clock)
     await limiter.hit("ohlcv", "c", 1)
     for _ in range(5):
-        clock.now += 1
+        clock.advance(1)
         assert not (await limiter.hit("ohlcv", "c", 1)).allowed
-    clock.now = 1000.0 + 60.0
+    clock.advance(55)  # t=60, the counted request's time plus the window
     assert (await limiter.hit("ohlcv", "c", 1)).allowed
 
 
@@ -53,7 +46,7 @@ async def test_idle_clients_are_forgotten() -> None:
     clock = FakeClock()
     limiter = LocalClientRateLimiter(clock, sweep_every=3)
     await limiter.hit("ohlcv", "gone", 5)
-    clock.now += 61
+    clock.advance(61)
     for _ in range(3):
         await limiter.hit("ohlcv", "live", 5)
     assert len(limiter) == 1  # "gone" was forgotten, "live" kept

@@ -6,12 +6,13 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from adapters.resilience.upstream_budget import LimitsUpstreamBudgets
+from adapters.resilience.upstream_budget import MovingWindowBudgets
 from domain.ports import MarketOverviewProvider, OhlcvProvider, PriceProvider, SentimentProvider
 from entrypoints.registry.entry import AdapterParts, Capability, ProviderEntry
 from entrypoints.registry.lineup import Lineup
 from entrypoints.registry.providers import PROVIDERS, capable
 from entrypoints.settings import Settings
+from tests.fakes import FakeClock
 from simulator import UpstreamSimulator
 
 PORTS = {
@@ -60,7 +61,8 @@ async def test_every_entry_has_its_simulator_counterpart() -> None:
 @ENTRIES
 async def test_each_adapter_is_named_after_its_entry_and_implements_what_it_serves(entry: ProviderEntry) -> None:
     async with aiohttp.ClientSession() as session:
-        parts = AdapterParts(entry.id, session, entry.base_url, "key", LimitsUpstreamBudgets({}))
+        clock = FakeClock()
+        parts = AdapterParts(entry.id, session, entry.base_url, "key", MovingWindowBudgets({}, clock), clock)
         adapter = entry.build(parts)
     assert adapter.name == entry.id
     assert adapter.enabled is True
