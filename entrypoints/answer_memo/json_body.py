@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -17,13 +18,21 @@ REST_BYTES = 8 * 1024 * 1024
 
 
 class JsonBody:
-    """Encodes a JSON object (with a ``timestamp`` key) once, split around the timestamp's value."""
+    """Encodes a JSON object (with a ``timestamp`` key) once, split around the timestamp's value.
 
-    @staticmethod
-    def encode(body: dict[str, Any]) -> Parts:
+    ``mark`` rewrites the encoded object once, before it is split and kept (sandbox mode's
+    ``"sandbox": true``), so no request pays for it again.
+    """
+
+    def __init__(self, mark: Callable[[bytes], bytes] | None = None) -> None:
+        self._mark = mark
+
+    def encode(self, body: dict[str, Any]) -> Parts:
         """The encoded ``body`` without its timestamp's value: what comes before it and after."""
         body["timestamp"] = _PLACEHOLDER
         encoded = orjson.dumps(body)
+        if self._mark is not None:
+            encoded = self._mark(encoded)
         at = encoded.index(_MARK) + len(_FIELD)
         return encoded[:at], encoded[at + len(str(_PLACEHOLDER)) :]
 

@@ -12,7 +12,7 @@ from entrypoints.container import Container, UseCases, start, stop
 from entrypoints.rest.app_keys import ANSWERS, CONTAINER, SETTINGS, USE_CASES
 from entrypoints.rest.middlewares import setup_middlewares
 from entrypoints.rest.routes import setup_routes
-from entrypoints.rest.sandbox import setup_sandbox_marks
+from entrypoints.rest.sandbox import marked, setup_sandbox_marks
 from entrypoints.settings import Settings
 
 
@@ -38,7 +38,7 @@ def create_app(
     app = web.Application(client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[CONTAINER] = container
-    app[ANSWERS] = AnswerMemo(JsonBody(), REST_BYTES)
+    app[ANSWERS] = AnswerMemo(JsonBody(mark=marked if settings.sandbox else None), REST_BYTES)
     setup_middlewares(app, settings.cors_origins, settings.trust_proxy, container.metrics())
     setup_routes(app, metrics=settings.metrics_enabled)
     if settings.sandbox:

@@ -81,3 +81,15 @@ def test_a_body_over_the_whole_budget_is_served_but_not_kept() -> None:
     assert len(answer["data"]) == 50
     assert len(bodies) == 0 and bodies.size == 0
 
+
+def test_a_mark_is_applied_once_when_the_body_is_kept() -> None:
+    marks = []
+
+    def mark(body: bytes) -> bytes:
+        marks.append(body)
+        return body[:-1] + b',"sandbox":true}'
+
+    bodies = AnswerMemo(JsonBody(mark=mark), REST_BYTES)
+    answers = [orjson.loads(bodies.answer(_served("k"), _present(lambda: _body(2)))) for _ in range(3)]
+    assert len(marks) == 1
+    assert all(answer["sandbox"] is True and answer["data"] == _body(2)["data"] for answer in answers)
