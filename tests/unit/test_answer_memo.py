@@ -107,7 +107,8 @@ def test_a_cut_is_named_in_the_request() -> None:
 def _old_hand_made_key(served: Served[CandleSeries]) -> tuple[Any, ...]:
     """The key the candles answers were kept by before: the fields a presenter read, listed by hand."""
     s = served.value
-    return ("ohlcv", s.symbol.pair, s.interval.name, len(s.candles), s.source, served.fetched_at, served.stale)
+    return ("ohlcv", s.symbol.pair, s.interval.name, len(s.candles), s.source,
+            served.fetched_at, served.stale)  # fmt: skip
 
 
 async def _candle_entry() -> Served[CandleSeries]:
@@ -123,10 +124,9 @@ async def test_answers_alike_in_every_field_the_old_key_listed_get_their_own_byt
     old key could not tell them apart and answered the second with the first one's bytes."""
     entry = await _candle_entry()
     series = entry.value
-    newest = entry.narrowed(CandleSeries(series.symbol, series.interval, series.candles[-3:], series.source), 3)
-    earlier = entry.narrowed(
-        CandleSeries(series.symbol, series.interval, series.candles[-4:-1], series.source), (3, "ending -1")
-    )
+    market, interval, source = series.symbol, series.interval, series.source
+    newest = entry.narrowed(CandleSeries(market, interval, series.candles[-3:], source), 3)
+    earlier = entry.narrowed(CandleSeries(market, interval, series.candles[-4:-1], source), (3, "ending -1"))
     assert _old_hand_made_key(newest) == _old_hand_made_key(earlier)
 
     memo = edge.memo()
@@ -152,7 +152,8 @@ async def test_an_answer_that_does_not_say_what_was_asked_is_never_kept(edge: Ed
     entry = await _candle_entry()
     anonymous = Served(entry.value, stale=False, fetched_at=entry.fetched_at)
     memo = edge.memo()
-    assert edge.read(memo.answer(anonymous, edge.present["ohlcv"]), "ohlcv") == _fresh(edge, "ohlcv", anonymous)
+    answer = edge.read(memo.answer(anonymous, edge.present["ohlcv"]), "ohlcv")
+    assert answer == _fresh(edge, "ohlcv", anonymous)
     assert len(memo) == 0
 
 
@@ -166,7 +167,8 @@ async def test_every_kept_answer_is_what_a_fresh_presentation_of_the_served_valu
     gives the same (the use cases name every cut they make)."""
     infra = infrastructure(["binance", "coingecko", "alternative_me"])
     symbols, intervals = SymbolParser(SUPPORTED_SYMBOLS), IntervalParser(SUPPORTED_INTERVALS)
-    candles, quotes = FakeOhlcvProvider("binance"), FakePriceProvider("coingecko", {"BTC": 50_000.0, "ETH": 3000.0})
+    candles = FakeOhlcvProvider("binance")
+    quotes = FakePriceProvider("coingecko", {"BTC": 50_000.0, "ETH": 3000.0})
     sentiment, overview = FakeSentimentProvider(), FakeOverviewProvider()
     read, calls = infra.read_through, infra.calls
     use_cases: dict[str, Callable[[Any], Any]] = {

@@ -1,4 +1,4 @@
-"""The gRPC answer memo: a serialized answer kept per served answer, a fresh timestamp appended to each call."""
+"""The gRPC answer memo: serialized answers kept per served answer, a fresh timestamp appended."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ def _decoded_and_encoded_again(body: dict[str, Any], health: bool) -> bytes:
 
 @pytest.mark.parametrize("health", [False, True], ids=["data", "health"])
 @pytest.mark.parametrize("body", BODIES, ids=["data", "error", "health", "empty"])
-def test_the_marks_are_the_same_bytes_as_adding_them_to_the_object(body: dict[str, Any], health: bool) -> None:
+def test_the_marks_are_the_same_bytes_as_adding_them(body: dict[str, Any], health: bool) -> None:
     assert marked(orjson.dumps(body), health=health) == _decoded_and_encoded_again(body, health)
 
 
