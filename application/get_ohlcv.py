@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from application.fallback_chain import first_answer
 from application.provider_calls import ProviderCalls
-from application.read_through import ReadThrough, Served
+from application.read_through import ReadThrough
+from application.served import Served
 from domain.candle import MAX_CANDLES, CandleSeries, check_limit
 from domain.errors import AllProvidersFailed, InvalidSymbol
 from domain.interval import Interval, IntervalParser
@@ -59,7 +60,7 @@ class GetOhlcv:
         if len(series.candles) <= count:
             return served
         newest = CandleSeries(series.symbol, series.interval, series.candles[-count:], series.source)
-        return Served(newest, served.stale, served.fetched_at)
+        return served.narrowed(newest, count)
 
     async def _fetch(self, market: Symbol, bar: Interval) -> CandleSeries:
         return await first_answer(

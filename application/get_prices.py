@@ -6,7 +6,8 @@ import asyncio
 from collections.abc import Sequence
 
 from application.provider_calls import ProviderCalls
-from application.read_through import ReadThrough, Served
+from application.read_through import ReadThrough
+from application.served import Served
 from domain.errors import AllProvidersFailed, ProviderDisabled, ProviderError, UpstreamRejected
 from domain.fallback import FallbackAttempts
 from domain.ports import PriceProvider
@@ -51,7 +52,7 @@ class GetPrices:
             for source in served.value.asked:
                 failures.setdefault(source, f"no quote for {', '.join(bases)}")
             raise AllProvidersFailed(failures)
-        return Served(board, served.stale, served.fetched_at)
+        return served.narrowed(board, bases)
 
     async def _fetch_every_base(self) -> PriceBoard:
         return await self._fetch(self._symbols.parse_bases(None))

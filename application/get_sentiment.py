@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from application.fallback_chain import first_answer
 from application.provider_calls import ProviderCalls
-from application.read_through import ReadThrough, Served
+from application.read_through import ReadThrough
+from application.served import Served
 from domain.errors import BadPayload, FeatureDisabled
 from domain.ports import SentimentProvider
 from domain.sentiment import FearGreedHistory, Sentiment, summarise

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
+from application.served import Served
 from domain.errors import AllProvidersFailed
 from domain.ports import Cache, CacheEntry, Clock, FillLocks, NoTelemetry, Telemetry
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Served(Generic[T]):
-    """A value as served to a client: ``stale`` when it is past its TTL and was served only
-    because every provider failed; ``fetched_at`` is when it came from upstream (epoch s)."""
-
-    value: T
-    stale: bool
-    fetched_at: float
 
 
 class ReadThrough:
@@ -62,7 +52,7 @@ class ReadThrough:
         kind = key.partition(":")[0]
         if entry is not None and entry.fresh_until > self._clock.now():
             self._telemetry.cache_lookup(kind, True)
-            return Served(entry.value, stale=False, fetched_at=entry.stored_at)
+            return Served(entry.value, stale=False, fetched_at=entry.stored_at, request=key)
         self._telemetry.cache_lookup(kind, False)
         task = self._in_flight.get(key)
         if task is not None:
@@ -94,13 +84,13 @@ class ReadThrough:
             await asyncio.sleep(self._poll_interval)
             filled = await self._fresh(key)
             if filled is not None:
-                return Served(filled.value, stale=False, fetched_at=filled.stored_at)
+                return Served(filled.value, stale=False, fetched_at=filled.stored_at, request=key)
         try:
             # Another replica may have stored the value and released the lock between our
             # cache miss and taking the lock: one more read spares a second upstream call.
             filled = await self._fresh(key)
             if filled is not None:
-                return Served(filled.value, stale=False, fetched_at=filled.stored_at)
+                return Served(filled.value, stale=False, fetched_at=filled.stored_at, request=key)
             return await self._fetch(key, ttl, fetch, entry)
         finally:
             await self._locks.release(key)
@@ -116,8 +106,8 @@ class ReadThrough:
             value = await fetch()
         except AllProvidersFailed:
             if entry is not None and entry.stale_until > self._clock.now():
-                return Served(entry.value, stale=True, fetched_at=entry.stored_at)
+                return Served(entry.value, stale=True, fetched_at=entry.stored_at, request=key)
             raise
         now = self._clock.now()
         await self._cache.set(key, value, ttl, self._stale_ttl)
-        return Served(value, stale=False, fetched_at=now)
+        return Served(value, stale=False, fetched_at=now, request=key)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from application.get_health import HealthReport
-from application.read_through import Served
+from application.served import Served
 from domain.candle import DEFAULT_CANDLES, CandleSeries
 from domain.errors import InvalidSymbol
 from domain.market import MarketOverview

@@ -6,11 +6,13 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 
-from entrypoints import served_keys
+from google.protobuf.message import Message
+
+from entrypoints.answer_memo.memo import AnswerMemo
+from entrypoints.answer_memo.protobuf_answer import GRPC_BYTES, ProtobufAnswer
 from entrypoints.container import UseCases
 from entrypoints.grpc import mapping
 from entrypoints.grpc.edge import Context, Edge, client_of, server_stream, unary
-from entrypoints.grpc.encoded import EncodedAnswers
 from entrypoints.grpc.errors import TooManyStreams
 from entrypoints.grpc.sandbox import SANDBOX_METADATA
 from protos.cryptodata.v1 import market_data_pb2 as pb
@@ -40,7 +42,7 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
         self._use_cases = use_cases
         self._stream_interval = stream_interval
         self._closing = asyncio.Event()
-        self._encoded = EncodedAnswers()
+        self._answers: AnswerMemo[Message] = AnswerMemo(ProtobufAnswer(), GRPC_BYTES)
         self._max_streams = max_streams
         self._streams: Counter[str] = Counter()  # open StreamPrices streams per client
 
@@ -57,29 +59,25 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
         """Candles of one market."""
         symbol, interval, limit = mapping.ohlcv_query(request)
         served = await self._use_cases.get_ohlcv.execute(symbol, interval, limit)
-        return self._encoded.answer(served_keys.ohlcv(served), lambda: mapping.ohlcv_response(served))
+        return self._answers.answer(served, mapping.ohlcv_response)
 
     @unary("prices")
     async def GetPrices(self, request: pb.GetPricesRequest, context: Context) -> bytes:
         """Combined spot prices."""
         served = await self._use_cases.get_prices.execute(mapping.symbols_query(request.symbols))
-        return self._encoded.answer(served_keys.prices(served), lambda: mapping.prices_response(served))
+        return self._answers.answer(served, mapping.prices_response)
 
     @unary("sentiment")
     async def GetSentiment(self, request: pb.GetSentimentRequest, context: Context) -> bytes:
         """The Fear & Greed index and the overall sentiment."""
         served = await self._use_cases.get_sentiment.execute()
-        return self._encoded.answer(
-            served_keys.single("sentiment", served), lambda: mapping.sentiment_response(served)
-        )
+        return self._answers.answer(served, mapping.sentiment_response)
 
     @unary("market")
     async def GetMarketOverview(self, request: pb.GetMarketOverviewRequest, context: Context) -> bytes:
         """Totals of the whole market."""
         served = await self._use_cases.get_market_overview.execute()
-        return self._encoded.answer(
-            served_keys.single("market", served), lambda: mapping.overview_response(served)
-        )
+        return self._answers.answer(served, mapping.overview_response)
 
     @unary(None)  # like /api/health: never rate limited, probes must always get through
     async def GetHealth(self, request: pb.GetHealthRequest, context: Context) -> pb.GetHealthResponse:

@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from entrypoints.answer_memo.json_body import REST_BYTES, JsonBody
+from entrypoints.answer_memo.memo import AnswerMemo
 from entrypoints.container import Container, UseCases, start, stop
-from entrypoints.rest.keys import CONTAINER, RENDERED, SETTINGS, USE_CASES
+from entrypoints.rest.app_keys import ANSWERS, CONTAINER, SETTINGS, USE_CASES
 from entrypoints.rest.middlewares import setup_middlewares
-from entrypoints.rest.rendered import RenderedBodies
 from entrypoints.rest.routes import setup_routes
-from entrypoints.rest.sandbox import setup_sandbox_marks
+from entrypoints.rest.sandbox import marked, setup_sandbox_marks
 from entrypoints.settings import Settings
 
 
@@ -37,7 +38,7 @@ def create_app(
     app = web.Application(client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[CONTAINER] = container
-    app[RENDERED] = RenderedBodies()
+    app[ANSWERS] = AnswerMemo(JsonBody(mark=marked if settings.sandbox else None), REST_BYTES)
     setup_middlewares(
         app, settings.cors_origins, settings.trust_proxy, container.access_log(), container.metrics()
     )

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from entrypoints.rest import openapi, rendering
 from entrypoints.rest.errors import ApiError
-from entrypoints.rest.keys import SETTINGS
+from entrypoints.rest.app_keys import SETTINGS
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Only the files shipped, by name: nothing else under the package can be reached.

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
+from application.served import Served
 from domain.candle import DEFAULT_CANDLES
 from domain.errors import InvalidParameter
-from entrypoints import served_keys
 from entrypoints.rest import rendering
+from entrypoints.rest.app_keys import ANSWERS, SETTINGS, USE_CASES
 from entrypoints.rest.errors import ApiError
-from entrypoints.rest.keys import RENDERED, SETTINGS, USE_CASES
 
+T = TypeVar("T")
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
 
 
@@ -32,29 +35,32 @@ async def ohlcv(request: web.Request) -> web.Response:
     interval = query.get("interval", query.get("timeframe"))
     limit = _int_param(request, "limit", DEFAULT_CANDLES)
     served = await request.app[USE_CASES].get_ohlcv.execute(query.get("symbol"), interval, limit)
-    key = served_keys.ohlcv(served)
-    return request.app[RENDERED].response(key, lambda: rendering.data_body(rendering.ohlcv(served)))
+    return _answer(request, served, rendering.ohlcv_body)
 
 
 async def prices(request: web.Request) -> web.Response:
     """GET /api/prices?symbols=BTC,ETH (none: every supported symbol)."""
     served = await request.app[USE_CASES].get_prices.execute(request.query.get("symbols"))
-    key = served_keys.prices(served)
-    return request.app[RENDERED].response(key, lambda: rendering.data_body(rendering.prices(served)))
+    return _answer(request, served, rendering.prices_body)
 
 
 async def sentiment(request: web.Request) -> web.Response:
     """GET /api/sentiment."""
     served = await request.app[USE_CASES].get_sentiment.execute()
-    key = served_keys.single("sentiment", served)
-    return request.app[RENDERED].response(key, lambda: rendering.data_body(rendering.sentiment(served)))
+    return _answer(request, served, rendering.sentiment_body)
 
 
 async def market_overview(request: web.Request) -> web.Response:
     """GET /api/market/overview."""
     served = await request.app[USE_CASES].get_market_overview.execute()
-    key = served_keys.single("market", served)
-    return request.app[RENDERED].response(key, lambda: rendering.data_body(rendering.overview(served)))
+    return _answer(request, served, rendering.overview_body)
+
+
+def _answer(
+    request: web.Request, served: Served[T], present: Callable[[Served[T]], dict[str, Any]]
+) -> web.Response:
+    """The JSON answer to ``served``: kept from its first presentation, a fresh timestamp spliced in."""
+    return web.Response(body=request.app[ANSWERS].answer(served, present), content_type="application/json")
 
 
 async def health(request: web.Request) -> web.Response:

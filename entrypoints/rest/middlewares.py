@@ -15,8 +15,8 @@ from entrypoints import edge_rules
 from entrypoints.edge_metrics import EdgeMetrics
 from entrypoints.edge_rules import last_forwarded
 from entrypoints.log import AccessLog, bind_request_id
+from entrypoints.rest.app_keys import USE_CASES
 from entrypoints.rest.errors import envelope, response_for
-from entrypoints.rest.keys import USE_CASES
 from entrypoints.rest.routes import LIMITED_GROUPS
 
 # Methods a metric label may name; clients choose the method, and each label value is a series.

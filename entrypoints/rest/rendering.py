@@ -15,7 +15,7 @@ import orjson
 from aiohttp import web
 
 from application.get_health import HealthReport
-from application.read_through import Served
+from application.served import Served
 from domain.candle import CandleSeries
 from domain.market import MarketOverview
 from domain.ports import CacheStats
@@ -146,6 +146,26 @@ def overview(served: Served[MarketOverview]) -> schemas.MarketOverviewResponse:
         last_update=iso(o.updated_at),
     )
     return schemas.MarketOverviewResponse(data=data, source=o.source, **envelope_fields(served))
+
+
+def ohlcv_body(served: Served[CandleSeries]) -> dict[str, Any]:
+    """The body of GET /api/ohlcv."""
+    return data_body(ohlcv(served))
+
+
+def prices_body(served: Served[PriceBoard]) -> dict[str, Any]:
+    """The body of GET /api/prices."""
+    return data_body(prices(served))
+
+
+def sentiment_body(served: Served[Sentiment]) -> dict[str, Any]:
+    """The body of GET /api/sentiment."""
+    return data_body(sentiment(served))
+
+
+def overview_body(served: Served[MarketOverview]) -> dict[str, Any]:
+    """The body of GET /api/market/overview."""
+    return data_body(overview(served))
 
 
 def _cache_fields(stats: CacheStats) -> dict[str, Any]:

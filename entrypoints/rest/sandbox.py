@@ -4,13 +4,13 @@ Registered only in sandbox mode, so production answers are untouched: every resp
 (errors, 404s, docs, health, metrics...) gets ``X-Data-Mode: sandbox``, and every JSON
 object the API answers with gets ``"sandbox": true`` (health also ``"mode": "sandbox"``).
 The bodies are marked by the outermost middleware, after every other one has answered,
-so error envelopes made by any middleware are marked too. The models of ``schemas``
-declare both fields, so the OpenAPI document describes them.
+so error envelopes made by any middleware are marked too; the data bodies are marked once,
+when the answer memo keeps them (``JsonBody(mark=marked)``), so no request pays for it.
+The models of ``schemas`` declare both fields, so the OpenAPI document describes them.
 """
 
 from __future__ import annotations
 
-import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
@@ -31,18 +31,23 @@ async def _mark_header(request: web.Request, response: web.StreamResponse) -> No
         response.headers[_EXPOSE] = f"{exposed}, {DATA_MODE_HEADER}"
 
 
-def _marked(body: bytes, health: bool) -> bytes | None:
-    """The JSON object ``body`` with the sandbox marks, or None when it is not a JSON object."""
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(value, dict):
-        return None
-    value["sandbox"] = True
-    if health:
-        value["mode"] = DATA_MODE
-    return orjson.dumps(value)
+_MARKS = b'"sandbox":true'
+_HEALTH_MARKS = _MARKS + b',"mode":"' + DATA_MODE.encode() + b'"'
+
+
+def marked(body: bytes, *, health: bool = False) -> bytes:
+    """The JSON object ``body`` with the sandbox marks as its last keys; anything else as it is.
+
+    Spliced in before the closing brace rather than decoded and encoded again: the bodies are
+    orjson's (no whitespace, and no ``sandbox`` key unless marked), so the bytes are the same
+    as encoding the object with the marks added. A body already ending with the marks is
+    returned as it is, so marking twice is harmless: the data bodies are marked once, when
+    the answer memo keeps them, and pass the middleware untouched.
+    """
+    marks = _HEALTH_MARKS if health else _MARKS
+    if not (body.startswith(b"{") and body.endswith(b"}")) or body.endswith(marks + b"}"):
+        return body
+    return body[:-1] + (b"," if len(body) > 2 else b"") + marks + b"}"
 
 
 @web.middleware
@@ -54,9 +59,10 @@ async def _mark_body(request: web.Request, handler: Handler) -> web.StreamRespon
         and isinstance(response.body, bytes)
         and request.path not in _UNMARKED_PATHS
     ):
-        marked = _marked(response.body, health=request.path == HEALTH_PATH)
-        if marked is not None:
-            response.body = marked
+        body = response.body
+        marked_body = marked(body, health=request.path == HEALTH_PATH)
+        if marked_body is not body:
+            response.body = marked_body
     return response
 
 

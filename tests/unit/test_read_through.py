@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from adapters.cache.memory import MemoryCache
-from application.read_through import ReadThrough, Served
+from application.read_through import ReadThrough
+from application.served import Served
 from domain.errors import AllProvidersFailed
 from tests.fakes import FakeClock
 

@@ -1,15 +1,17 @@
-"""A store both transports keep their encoded answers in: least recently used first out,
-bounded by the bytes it holds rather than by a count (answers range from 1 to 100 KB)."""
+"""Where the encoded answers are kept: least recently used first out, bounded by the bytes
+held rather than by a count (answers range from 1 to 100 KB)."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
 
+#: An answer's encoding without its timestamp, in the two pieces a fresh one is put between
+#: (REST) or after (gRPC).
 Parts = tuple[bytes, bytes]
 
 
-class KeptParts:
+class ByteBoundedLru:
     """Pairs of byte strings by key, at most ``max_bytes`` of them in all."""
 
     def __init__(self, max_bytes: int) -> None:

@@ -1,10 +1,15 @@
-"""EncodedAnswers: a serialized answer kept by key, a fresh timestamp appended to each call."""
+"""The gRPC answer memo: serialized answers kept per served answer, a fresh timestamp appended."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Hashable
 
-from entrypoints.grpc.encoded import EncodedAnswers
+from google.protobuf.message import Message
+
+from application.served import Served
+from entrypoints.answer_memo.memo import AnswerMemo
+from entrypoints.answer_memo.protobuf_answer import GRPC_BYTES, ProtobufAnswer
 from protos.cryptodata.v1 import market_data_pb2 as pb
 
 
@@ -15,17 +20,25 @@ def _answer(n: int) -> pb.GetOhlcvResponse:
                                stale=False, timestamp=123)  # fmt: skip
 
 
+def _served(request: Hashable) -> Served[str]:
+    return Served("value", stale=False, fetched_at=1_700_000_000.0, request=request)
+
+
+def _memo(max_bytes: int = GRPC_BYTES) -> AnswerMemo[Message]:
+    return AnswerMemo(ProtobufAnswer(), max_bytes)
+
+
 def test_a_kept_answer_parses_as_the_built_message_with_a_fresh_timestamp() -> None:
-    answers = EncodedAnswers()
+    answers = _memo()
     builds = []
 
-    def build() -> pb.GetOhlcvResponse:
+    def build(served: Served[str]) -> pb.GetOhlcvResponse:
         builds.append(1)
         return _answer(3)
 
     before = int(time.time() * 1000)
-    first = pb.GetOhlcvResponse.FromString(answers.answer("k", build))
-    second = pb.GetOhlcvResponse.FromString(answers.answer("k", build))
+    first = pb.GetOhlcvResponse.FromString(answers.answer(_served("k"), build))
+    second = pb.GetOhlcvResponse.FromString(answers.answer(_served("k"), build))
     after = int(time.time() * 1000)
 
     assert len(builds) == 1
@@ -38,10 +51,10 @@ def test_a_kept_answer_parses_as_the_built_message_with_a_fresh_timestamp() -> N
 
 def test_each_key_is_built_once_and_the_memo_is_bounded() -> None:
     size = len(_answer(40).SerializeToString())
-    answers = EncodedAnswers(max_bytes=int(size * 2.5))
+    answers = _memo(max_bytes=int(size * 2.5))
     for key in ("a", "b", "c"):
-        answers.answer(key, lambda: _answer(40))
+        answers.answer(_served(key), lambda served: _answer(40))
     assert len(answers) == 2
     rebuilt = []
-    answers.answer("a", lambda: rebuilt.append("a") or _answer(40))
+    answers.answer(_served("a"), lambda served: rebuilt.append("a") or _answer(40))
     assert rebuilt == ["a"]  # the oldest went first

@@ -1,0 +1,35 @@
+"""What a use case answers with: a value as served, and what it was served for."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+@dataclass(frozen=True, slots=True)
+class Served(Generic[T]):
+    """A value as served to a client: ``stale`` when it is past its TTL and was served only
+    because every provider failed; ``fetched_at`` is when it came from upstream (epoch s).
+
+    ``request`` is what was asked, normalised: the cache key the entry was read under, its
+    kind first (``ohlcv:BTCUSDT:1h``), then whatever a use case cut the entry down by (see
+    :meth:`narrowed`). The same request, ``fetched_at`` and ``stale`` always mean the same
+    answer, so an edge may keep an answer's encoding by them (``entrypoints.answer_memo``).
+    It says where the value came from rather than what it is, so equality leaves it out;
+    None means nobody said, and such an answer is never kept.
+    """
+
+    value: T
+    stale: bool
+    fetched_at: float
+    request: Hashable | None = field(default=None, compare=False)
+
+    def narrowed(self, value: U, by: Hashable) -> Served[U]:
+        """This answer cut down to ``value`` by ``by`` (a limit, a symbol selection...): the
+        same entry and staleness, with ``by`` added to the request. A use case serving less
+        than the entry it read goes through here, so the request names every cut."""
+        return Served(value, self.stale, self.fetched_at, (self.request, by))
