@@ -106,7 +106,11 @@ class SymbolParser:
         for item in raw.split(","):
             if not item.strip():
                 raise InvalidSymbol(f"empty entry in symbol list {raw!r}", field="symbols")
-            seen.setdefault(self.parse(item).base, None)
+            try:
+                base = self.parse(item).base
+            except InvalidSymbol as error:  # name the parameter the client sent: symbols
+                raise InvalidSymbol(error.message, field="symbols") from None
+            seen.setdefault(base, None)
         bases = tuple(seen)
         if len(self._parsed_lists) < _MEMO_MAX and len(raw) <= _MEMO_LENGTH * len(self._order):
             self._parsed_lists[raw] = bases

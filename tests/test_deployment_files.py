@@ -11,7 +11,7 @@ import re
 import shlex
 from pathlib import Path
 
-import pytest
+import yaml  # PyYAML: a test dependency of its own (pyproject), never skipped
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -269,8 +269,7 @@ def test_compose_ports_env_file_and_stop_grace() -> None:
     assert "init: true" not in service, "the service itself must be PID 1"
 
 
-def test_compose_parses_as_yaml_when_pyyaml_is_installed() -> None:
-    yaml = pytest.importorskip("yaml")
+def test_compose_parses_as_yaml() -> None:
     document = yaml.safe_load(compose_text())
     service = document["services"][SERVICE]
     assert document["services"]["redis"]["image"] == "redis:7-alpine"

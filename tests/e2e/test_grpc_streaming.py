@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from statistics import median
 
 import grpc
 import pytest
@@ -11,6 +12,7 @@ import structlog
 from protos.cryptodata.v1 import market_data_pb2 as pb
 from simulator import UpstreamSimulator
 from tests.e2e.conftest import GrpcService, MakeGrpc
+from tests.e2e.test_rest_support import provider_prices
 
 PRICE_PROVIDERS = ("coingecko", "coincap", "binance")
 FAST = {"grpc_stream_interval": 0.2, "cache_ttl_prices": 300}
@@ -56,10 +58,18 @@ async def test_updates_follow_upstream_prices(make_grpc: MakeGrpc, simulator: Up
     [before] = await first(call, 1)
 
     simulator.set_price("SOL", before.quotes[0].price * 2)
+    # What the three providers now quote, read from them directly: the update must serve
+    # their median, on the stream that is still open.
+    quoted = [(await provider_prices(simulator, p, ("SOL",)))["SOL"] for p in ("coingecko", "coincap", "binance")]
+    updated = None
     async with asyncio.timeout(30):
         async for message in call:
             if message.quotes[0].price > before.quotes[0].price * 1.5:
+                updated = message
                 break
+    assert updated is not None, "the stream ended before the new price arrived"
+    assert updated.quotes[0].price == pytest.approx(median(quoted), rel=1e-12)
+    assert call.done() is False  # still streaming after the update
     call.cancel()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import time
 from typing import Any
 
 import pytest
@@ -184,7 +185,13 @@ async def test_sentiment_is_todays_fear_and_greed(start, simulator):
     band = {"Extreme Fear": "bearish", "Fear": "bearish", "Neutral": "neutral",
             "Greed": "bullish", "Extreme Greed": "bullish"}[today["value_classification"]]  # fmt: skip
     assert overall["sentiment"] == band
-    assert is_number(overall["confidence"]) and 0 <= overall["confidence"] <= 1
+    # confidence: the share of the last 7 readings in today's band, read from the upstream's
+    # own classifications (rounded to 2 places).
+    week = (await upstream(simulator, "alternative_me", "/fng/", {"limit": "7"}))["data"]
+    agreeing = sum(1 for r in week if {"Extreme Fear": "bearish", "Fear": "bearish", "Neutral": "neutral",
+                   "Greed": "bullish", "Extreme Greed": "bullish"}[r["value_classification"]] == band)  # fmt: skip
+    assert len(week) == 7
+    assert overall["confidence"] == round(agreeing / 7, 2)
 
 
 # -- /api/market/overview ---------------------------------------------------------------------
@@ -201,8 +208,7 @@ async def test_market_overview_is_coingecko_global(start, simulator):
     assert data["btcDominance"] == pytest.approx(world["market_cap_percentage"]["btc"], rel=1e-12)
     assert data["ethDominance"] == pytest.approx(world["market_cap_percentage"]["eth"], rel=1e-12)
     assert data["activeCoins"] == world["active_cryptocurrencies"]
-    if "lastUpdate" in data:
-        assert parse_iso_z(data["lastUpdate"]) == world["updated_at"]
+    assert parse_iso_z(data["lastUpdate"]) == world["updated_at"]
     assert all(
         is_number(data[k]) for k in ("totalMarketCap", "totalVolume24h", "btcDominance", "ethDominance")
     )
@@ -216,7 +222,6 @@ async def test_health_lists_each_provider_once_and_the_cache(start):
     response = await service.get("/api/health")
     assert response.status == 200
     body = await response.json()
-    assert body["status"] in ("healthy", "degraded", "unhealthy")
     assert body["status"] == "healthy"  # nothing has failed yet
     assert is_number(body["uptime"]) and body["uptime"] >= 0
     assert body["version"] == importlib.metadata.version("crypto-data-engine")
@@ -224,20 +229,26 @@ async def test_health_lists_each_provider_once_and_the_cache(start):
     assert sorted(names) == sorted(PROVIDERS) and len(names) == len(set(names))
     for entry in body["providers"]:
         assert set(entry) >= {"name", "status", "circuit", "latency", "lastCheck", "errorMessage"}
-        assert entry["status"] in ("online", "degraded", "offline", "disabled")
+        assert entry["status"] == "online"  # never called, never failed (CoinCap has a key here)
         assert entry["circuit"] == "closed"
+        assert (entry["latency"], entry["lastCheck"], entry["errorMessage"]) == (None, None, None)
     assert set(body["cache"]) >= {"backend", "size", "hits", "misses", "hitRate"}
     assert body["cache"]["backend"] == "memory"
 
 
 async def test_health_reports_real_traffic(start):
     service = await start()
+    before = time.time()
+    sent = time.perf_counter()
     await data_of(await service.get("/api/ohlcv?symbol=BTC&limit=2"))
+    round_trip_ms = (time.perf_counter() - sent) * 1000
+    after = time.time()
     body = await (await service.get("/api/health")).json()
     (binance,) = [p for p in body["providers"] if p["name"] == "binance"]
     assert binance["status"] == "online" and binance["errorMessage"] is None
-    assert is_number(binance["latency"]) and binance["latency"] >= 0
-    parse_iso_z(binance["lastCheck"])
+    # The upstream call happened inside our request: its latency and check time lie within it.
+    assert is_number(binance["latency"]) and 0 < binance["latency"] <= round_trip_ms
+    assert before - 0.001 <= parse_iso_z(binance["lastCheck"]) <= after + 0.001
     assert body["cache"]["size"] == 1
 
 
@@ -251,7 +262,7 @@ async def test_cache_stats_count_hits_and_misses(start, simulator):
     assert simulator.calls("binance") == 1  # the second was answered from the cache
     stats = await (await service.get("/api/cache/stats")).json()
     assert stats["size"] == 1
-    assert stats["hits"] == 1 and stats["misses"] >= 1
+    assert stats["hits"] == 1 and stats["misses"] == 1
     assert stats["hitRate"] == pytest.approx(stats["hits"] / (stats["hits"] + stats["misses"]), abs=1e-3)
 
 
@@ -334,7 +345,7 @@ async def test_cors_headers_for_an_origin(start):
         "/api/ohlcv?symbol=BTC&limit=1", headers={"Origin": "https://dreammaker.example"}
     )
     assert response.status == 200
-    assert response.headers["Access-Control-Allow-Origin"] in ("*", "https://dreammaker.example")
+    assert response.headers["Access-Control-Allow-Origin"] == "*"  # CORS_ORIGINS defaults to *
     exposed = {
         h.strip().lower() for h in response.headers.get("Access-Control-Expose-Headers", "").split(",")
     }
@@ -355,8 +366,8 @@ async def test_cors_preflight(start, simulator, path):
             "Access-Control-Request-Headers": "X-Request-ID",
         },
     )
-    assert 200 <= response.status < 300
-    assert response.headers["Access-Control-Allow-Origin"] in ("*", "https://dreammaker.example")
+    assert response.status == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "*"  # CORS_ORIGINS defaults to *
     methods = {m.strip() for m in response.headers["Access-Control-Allow-Methods"].split(",")}
     assert "GET" in methods
     assert "x-request-id" in response.headers["Access-Control-Allow-Headers"].lower()

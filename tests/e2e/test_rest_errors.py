@@ -38,6 +38,7 @@ async def test_ohlcv_invalid_symbol(start, simulator, symbol):
     service = await start()
     error = await error_of(await service.get("/api/ohlcv", params={"symbol": symbol}), 400, "INVALID_SYMBOL")
     assert error["retryAfter"] is None
+    assert error["details"] == {"field": "symbol"}
     _no_upstream_call(simulator)
 
 
@@ -46,20 +47,18 @@ async def test_ohlcv_invalid_symbol(start, simulator, symbol):
 )
 async def test_ohlcv_missing_symbol_is_a_bad_request(start, simulator, query):
     """API.md: an unknown or malformed symbol is INVALID_SYMBOL, a missing parameter
-    INVALID_PARAMETER; an empty one may be read either way."""
+    INVALID_PARAMETER; an empty or blank one is missing too (as on gRPC)."""
     service = await start()
-    response = await service.get(f"/api/ohlcv?{query}")
-    body = await response.json()
-    assert response.status == 400
-    await error_of(response, 400, body["error"]["code"])
-    assert body["error"]["code"] in ("INVALID_SYMBOL", "INVALID_PARAMETER")
+    error = await error_of(await service.get(f"/api/ohlcv?{query}"), 400, "INVALID_PARAMETER")
+    assert error["details"]["field"] == "symbol"
     _no_upstream_call(simulator)
 
 
 @pytest.mark.parametrize("symbols", ["FOO", "BTC,FOO", "BTC,,ETH", ",", "BTC/EUR", "BTC;ETH"])
 async def test_prices_invalid_symbol(start, simulator, symbols):
     service = await start()
-    await error_of(await service.get("/api/prices", params={"symbols": symbols}), 400, "INVALID_SYMBOL")
+    error = await error_of(await service.get("/api/prices", params={"symbols": symbols}), 400, "INVALID_SYMBOL")
+    assert error["details"] == {"field": "symbols"}  # names the parameter to fix
     _no_upstream_call(simulator)
 
 
@@ -67,9 +66,10 @@ async def test_prices_invalid_symbol(start, simulator, symbols):
 async def test_ohlcv_invalid_interval(start, simulator, interval):
     service = await start()
     for name in ("interval", "timeframe"):
-        await error_of(
+        error = await error_of(
             await service.get("/api/ohlcv", params={"symbol": "BTC", name: interval}), 400, "INVALID_INTERVAL"
         )
+        assert error["details"] == {"field": "interval"}, error  # the canonical name, alias or not
     _no_upstream_call(simulator)
 
 
@@ -80,6 +80,7 @@ async def test_ohlcv_invalid_limit(start, simulator, limit):
         await service.get("/api/ohlcv", params={"symbol": "BTC", "limit": limit}), 400, "INVALID_PARAMETER"
     )
     assert error["retryAfter"] is None
+    assert error["details"] == {"field": "limit"}
     _no_upstream_call(simulator)
 
 
@@ -201,7 +202,7 @@ async def test_sentiment_disabled_is_refused_without_a_call(start, simulator):
     """README: with ENABLE_SENTIMENT=false, /api/sentiment answers 404, never a made-up value."""
     service = await start(enable_sentiment=False)
     error = await error_of(await service.get("/api/sentiment"), 404, "NOT_FOUND")
-    assert "ENABLE_SENTIMENT" in error["message"] or "sentiment" in error["message"].lower()
+    assert "ENABLE_SENTIMENT=false" in error["message"]  # tells the operator what switched it off
     _no_upstream_call(simulator)
 
 

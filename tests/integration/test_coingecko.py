@@ -196,7 +196,8 @@ async def test_a_cloudflare_429_page_is_still_a_rate_limit(
     assert raw.status == 429 and raw.body.lstrip().startswith("<")
     with pytest.raises(UpstreamRateLimited) as caught:
         await coingecko.fetch_quotes(["BTC"])
-    assert caught.value.retry_after is not None and caught.value.retry_after > 0
+    # CoinGecko's public limit is per minute: without a Retry-After, a minute's pause.
+    assert caught.value.retry_after == 60.0
 
 
 FAULTS: list[Any] = [

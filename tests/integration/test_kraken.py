@@ -175,6 +175,30 @@ async def test_a_zero_bar_price_is_a_bad_payload() -> None:
         await adapter.fetch_ohlcv(BTC, Interval("1m"), 2)
 
 
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"last": 0},  # no pair at all: a BadPayload, never an IndexError
+        {"XXBTZUSD": [], "XETHZUSD": [], "last": 0},  # which one is ours? none is guessed
+    ],
+    ids=["no-pair", "two-pairs"],
+)
+async def test_a_result_without_exactly_one_pair_is_a_bad_payload(result: dict[str, Any]) -> None:
+    adapter = KrakenAdapter(canned("kraken", {"error": [], "result": result}))
+    with pytest.raises(BadPayload) as caught:
+        await adapter.fetch_ohlcv(BTC, Interval("1m"), 2)
+    assert caught.value.provider == "kraken"
+
+
+@pytest.mark.parametrize("step", [0, -60], ids=["repeated", "going-back"])
+async def test_bar_times_that_do_not_strictly_increase_are_a_bad_payload(step: int) -> None:
+    start = int(NOW) // 60 * 60 - 180
+    rows = [bar(start, "1.5"), bar(start + 60, "1.6"), bar(start + 60 + step, "1.7")]
+    adapter = KrakenAdapter(canned("kraken", {"error": [], "result": {"XXBTZUSD": rows, "last": start}}))
+    with pytest.raises(BadPayload):
+        await adapter.fetch_ohlcv(BTC, Interval("1m"), 3)
+
+
 async def test_a_zero_bar_volume_is_kept() -> None:
     start = int(NOW) // 60 * 60 - 120
     rows = [bar(start, "1.5", "0.00000000"), bar(start + 60, "1.6")]
@@ -335,7 +359,8 @@ async def test_errors_inside_http_200_are_checked_before_the_result(
     with pytest.raises(UpstreamRateLimited) as caught:
         await kraken.fetch_ohlcv(BTC, Interval("1h"), 10)
     # Kraken sends no Retry-After: a pause is still ordered, so no call follows at once.
-    assert caught.value.retry_after is not None and caught.value.retry_after > 0
+    # Kraken sends no Retry-After: its rate-limit answer gets a 5 s pause (README, politeness).
+    assert caught.value.retry_after == 5.0
 
 
 async def test_a_timeout_is_provider_unavailable(

@@ -100,6 +100,26 @@ def test_with_two_sources_exactly_2_percent_apart_both_are_kept() -> None:
     assert combined.dropped == ()
 
 
+@pytest.mark.parametrize("order", ["low-first", "high-first"])
+@pytest.mark.parametrize(
+    ("low", "high", "agree"),
+    [
+        (100.0, 101.99, True),  # 1.99 apart: within 2% of the lower price
+        (100.0, 102.01, False),  # 2.01 apart: past 2% of the lower (2.00), though within 2% of the higher (2.0402)
+        (50.0, 51.02, False),  # 1.02 apart: past 2% of 50 (1.00), within 2% of 51.02 (1.0204)
+    ],
+)
+def test_two_sources_are_judged_against_the_lower_price(low: float, high: float, agree: bool, order: str) -> None:
+    first, second = (quote("a", low), quote("b", high)) if order == "low-first" else (quote("a", high), quote("b", low))
+    combined = combine_quotes("BTC", [first, second])
+    if agree:
+        assert combined.price_usd == pytest.approx((low + high) / 2)
+        assert (combined.sources, combined.dropped) == (("a", "b"), ())
+    else:  # no majority: the preferred (first) source is served
+        assert combined.price_usd == first.price_usd
+        assert (combined.sources, combined.dropped) == (("a",), ("b",))
+
+
 def test_with_two_sources_the_configured_max_deviation_applies() -> None:
     assert combine_quotes("BTC", [quote("a", 100.0), quote("b", 150.0)], 0.6).price_usd == 125.0
     assert combine_quotes("BTC", [quote("a", 100.0), quote("b", 101.0)], 0.005).dropped == ("b",)

@@ -11,6 +11,7 @@ from adapters.cache.memory import MemoryCache
 from application.read_through import ReadThrough
 from application.served import Served
 from domain.errors import AllProvidersFailed
+from domain.ports import CacheEntry, CacheStats
 from tests.fakes import FakeClock
 
 T0 = 1_700_000_000.0
@@ -250,3 +251,44 @@ async def test_a_value_filled_elsewhere_before_the_lock_was_taken_is_served_with
     assert served.value == "filled elsewhere"
     assert fetches == []
     assert locks.released == ["k"]
+
+
+class KeepsEverythingCache:
+    """Implements the Cache port but never expires anything, as a shared store whose own key
+    TTL outlives the stale window might: the stale window is ReadThrough's to enforce."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, CacheEntry] = {}
+
+    async def get(self, key: str) -> CacheEntry | None:
+        return self.entries.get(key)
+
+    async def set(self, key: str, value: object, ttl: float, stale_ttl: float) -> None:
+        raise AssertionError("nothing is stored when every provider fails")
+
+    async def clear(self) -> int:
+        removed, self.entries = len(self.entries), {}
+        return removed
+
+    async def stats(self) -> CacheStats:
+        return CacheStats("keeps-everything", len(self.entries), 0, 0, None)
+
+
+@pytest.mark.parametrize(
+    ("stale_until", "served"),
+    [(T0 + 1, True), (T0, False), (T0 - 1, False)],
+    ids=["inside-the-stale-window", "at-its-end", "past-it"],
+)
+async def test_a_copy_past_its_stale_window_is_never_served_even_if_the_cache_returns_it(
+    stale_until: float, served: bool
+) -> None:
+    clock, cache = FakeClock(T0), KeepsEverythingCache()
+    cache.entries["ohlcv:BTC"] = CacheEntry("old", stored_at=T0 - 500, fresh_until=T0 - 400, stale_until=stale_until)
+    read_through = ReadThrough(cache, clock, STALE_TTL)
+    failing = Fetch(error=AllProvidersFailed({"binance": "down"}))
+    if served:
+        assert await read_through.get("ohlcv:BTC", TTL, failing) == Served("old", stale=True, fetched_at=T0 - 500)
+    else:
+        with pytest.raises(AllProvidersFailed):
+            await read_through.get("ohlcv:BTC", TTL, failing)
+    assert failing.calls == 1
