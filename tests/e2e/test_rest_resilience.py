@@ -328,7 +328,7 @@ async def test_circuit_opens_after_threshold_then_closes_when_the_provider_recov
 
     simulator.clear_faults()
     clock.advance(2.1)  # past CIRCUIT_BREAKER_TIMEOUT
-    assert (await health_of(service, "binance"))["circuit"] in ("half_open", "open")
+    assert (await health_of(service, "binance"))["circuit"] == "half_open"  # one probe may go
     assert (await data_of(await service.get(market(5))))["source"] == "binance"
     assert simulator.calls("binance") == 3
     entry = await health_of(service, "binance")

@@ -189,8 +189,12 @@ async def test_a_market_found_unlisted_is_not_offered_again_for_an_hour(
     assert binance.supports(BTC, Interval("1h")) is True and binance.lists("BTC") is True
     assert sim.calls("binance") == 1
 
-    clock.advance(3601)
+    clock.advance(3599)
+    assert binance.supports(xmr, Interval("1h")) is False  # a second before the hour: still known
+    assert binance.lists("XMR") is False
+    clock.advance(2)
     assert binance.supports(xmr, Interval("1h")) is True  # listings change: ask again
+    assert binance.lists("XMR") is True
 
 
 async def test_an_invalid_interval_is_rejected_without_forgetting_the_market(

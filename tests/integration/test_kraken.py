@@ -150,7 +150,9 @@ async def test_a_pair_found_unknown_is_not_offered_again_for_an_hour(
     assert kraken.supports(BTC, Interval("1h")) is True
     assert sim.calls("kraken") == 1
 
-    clock.advance(3601)
+    clock.advance(3599)
+    assert kraken.supports(xmr, Interval("1h")) is False  # a second before the hour: still known
+    clock.advance(2)
     assert kraken.supports(xmr, Interval("1h")) is True  # listings change: ask again
 
 
