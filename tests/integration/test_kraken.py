@@ -186,7 +186,7 @@ async def test_a_zero_bar_price_is_a_bad_payload() -> None:
     ids=["no-pair", "two-pairs"],
 )
 async def test_a_result_without_exactly_one_pair_is_a_bad_payload(result: dict[str, Any]) -> None:
-    adapter = KrakenAdapter(canned("kraken", {"error": [], "result": result}))
+    adapter = KrakenAdapter(canned("kraken", {"error": [], "result": result}), FakeClock())
     with pytest.raises(BadPayload) as caught:
         await adapter.fetch_ohlcv(BTC, Interval("1m"), 2)
     assert caught.value.provider == "kraken"
@@ -196,7 +196,7 @@ async def test_a_result_without_exactly_one_pair_is_a_bad_payload(result: dict[s
 async def test_bar_times_that_do_not_strictly_increase_are_a_bad_payload(step: int) -> None:
     start = int(NOW) // 60 * 60 - 180
     rows = [bar(start, "1.5"), bar(start + 60, "1.6"), bar(start + 60 + step, "1.7")]
-    adapter = KrakenAdapter(canned("kraken", {"error": [], "result": {"XXBTZUSD": rows, "last": start}}))
+    adapter = KrakenAdapter(canned("kraken", {"error": [], "result": {"XXBTZUSD": rows, "last": start}}), FakeClock())
     with pytest.raises(BadPayload):
         await adapter.fetch_ohlcv(BTC, Interval("1m"), 3)
 
