@@ -108,6 +108,5 @@ class ReadThrough:
             if entry is not None and entry.stale_until > self._clock.now():
                 return Served(entry.value, stale=True, fetched_at=entry.stored_at, request=key)
             raise
-        now = self._clock.now()
-        await self._cache.set(key, value, ttl, self._stale_ttl)
-        return Served(value, stale=False, fetched_at=now, request=key)
+        stored = await self._cache.set(key, value, ttl, self._stale_ttl)
+        return Served(value, stale=False, fetched_at=stored.stored_at, request=key)

@@ -17,8 +17,9 @@ class Served(Generic[T]):
 
     ``request`` is what was asked, normalised: the cache key the entry was read under, its
     kind first (``ohlcv:BTCUSDT:1h``), then whatever a use case cut the entry down by (see
-    :meth:`narrowed`). The same request, ``fetched_at`` and ``stale`` always mean the same
-    answer, so an edge may keep an answer's encoding by them (``entrypoints.answer_memo``).
+    :meth:`narrowed`). ``fetched_at`` is the cache entry's write stamp, which the cache never
+    repeats (see ``Cache.set``): the same request, ``fetched_at`` and ``stale`` always mean the
+    same answer, so an edge may keep an answer's encoding by them (``entrypoints.answer_memo``).
     It says where the value came from rather than what it is, so equality leaves it out;
     None means nobody said, and such an answer is never kept.
     """
@@ -32,4 +33,5 @@ class Served(Generic[T]):
         """This answer cut down to ``value`` by ``by`` (a limit, a symbol selection...): the
         same entry and staleness, with ``by`` added to the request. A use case serving less
         than the entry it read goes through here, so the request names every cut."""
-        return Served(value, self.stale, self.fetched_at, (self.request, by))
+        request = None if self.request is None else (self.request, by)  # never keep what nobody named
+        return Served(value, self.stale, self.fetched_at, request)

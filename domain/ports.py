@@ -122,8 +122,12 @@ class Cache(Protocol):
         """Return the entry for ``key`` while it is fresh or still servable as stale."""
         ...
 
-    async def set(self, key: str, value: Any, ttl: float, stale_ttl: float) -> None:
-        """Store ``value``: fresh for ``ttl`` seconds, then stale for ``stale_ttl`` more."""
+    async def set(self, key: str, value: Any, ttl: float, stale_ttl: float) -> CacheEntry:
+        """Store ``value``: fresh for ``ttl`` seconds, then stale for ``stale_ttl`` more.
+
+        Returns the entry as stored. Its ``stored_at`` is never repeated by a later write of
+        this cache, even on a clock that has not moved: it identifies the write.
+        """
         ...
 
     async def clear(self) -> int:

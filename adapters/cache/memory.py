@@ -6,6 +6,7 @@ from collections import OrderedDict
 from typing import Any
 
 from adapters.cache.lookups import LookupCounter
+from adapters.cache.write_stamps import WriteStamps
 from domain.ports import CacheEntry, CacheStats, Clock
 
 
@@ -21,6 +22,7 @@ class MemoryCache:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self._clock = clock
+        self._stamps = WriteStamps(clock)
         self._max_entries = max_entries
         self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
         self._lookups = LookupCounter()
@@ -34,13 +36,14 @@ class MemoryCache:
         self._entries.move_to_end(key)
         return entry
 
-    async def set(self, key: str, value: Any, ttl: float, stale_ttl: float) -> None:
+    async def set(self, key: str, value: Any, ttl: float, stale_ttl: float) -> CacheEntry:
         """Store ``value`` fresh for ``ttl`` seconds and servable stale ``stale_ttl`` more."""
-        now = self._clock.now()
-        self._entries[key] = CacheEntry(value, now, now + ttl, now + ttl + stale_ttl)
+        now = self._stamps.next()
+        entry = self._entries[key] = CacheEntry(value, now, now + ttl, now + ttl + stale_ttl)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
+        return entry
 
     async def clear(self) -> int:
         """Remove every entry."""

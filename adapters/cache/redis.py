@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 
 from adapters.cache.codec import CodecError, decode, encode
 from adapters.cache.lookups import LookupCounter
+from adapters.cache.write_stamps import WriteStamps
 from domain.ports import CacheEntry, CacheStats, Clock
 
 # Bump when the stored format changes: old entries then live under another prefix and are
@@ -46,6 +47,7 @@ class RedisCache:
     def __init__(self, client: Redis, clock: Clock, namespace: str = DEFAULT_NAMESPACE) -> None:
         self._client = client
         self._clock = clock
+        self._stamps = WriteStamps(clock)
         self._prefix = f"{namespace}:{FORMAT_VERSION}:cache:"
         self._lookups = LookupCounter()
         self._size = 0
@@ -102,12 +104,14 @@ class RedisCache:
         self._keep(key, bytes(blob[: _HEADER.size]), entry)
         return entry
 
-    async def set(self, key: str, value: Any, ttl: float, stale_ttl: float) -> None:
+    async def set(self, key: str, value: Any, ttl: float, stale_ttl: float) -> CacheEntry:
         """Store ``value``; Redis drops it once the stale window is over."""
-        now = self._clock.now()
+        now = self._stamps.next()
         header = _HEADER.pack(now, now + ttl, now + ttl + stale_ttl)
         await self._client.set(self._prefix + key, header + encode(value), px=max(int((ttl + stale_ttl) * 1000), 1))
-        self._keep(key, header, CacheEntry(value, now, now + ttl, now + ttl + stale_ttl))
+        entry = CacheEntry(value, now, now + ttl, now + ttl + stale_ttl)
+        self._keep(key, header, entry)
+        return entry
 
     async def clear(self) -> int:
         """Unlink every cache key of this service (never FLUSHDB, never other state)."""

@@ -27,9 +27,9 @@ class FailoverCache:
         """From the primary, or the fallback during an outage."""
         return await self._guard.run(lambda: self._primary.get(key), lambda: self._fallback.get(key))
 
-    async def set(self, key: str, value: Any, ttl: float, stale_ttl: float) -> None:
+    async def set(self, key: str, value: Any, ttl: float, stale_ttl: float) -> CacheEntry:
         """Into the primary, or the fallback during an outage."""
-        await self._guard.run(
+        return await self._guard.run(
             lambda: self._primary.set(key, value, ttl, stale_ttl),
             lambda: self._fallback.set(key, value, ttl, stale_ttl),
         )

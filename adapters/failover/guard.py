@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 from domain.ports import Clock
 
 T = TypeVar("T")
-log = structlog.get_logger("shared_backend")
+log = structlog.get_logger("shared_backend")  # the name operators' log filters already match
 OUTAGE_ERRORS = (RedisError, OSError, TimeoutError)
 
 

@@ -169,3 +169,23 @@ async def test_stats_count_fresh_hits_and_everything_else_as_misses(cache_case: 
 async def test_stats_start_at_zero(cache_case: CacheCase) -> None:
     stats = await cache_case.cache.stats()
     assert (stats.hits, stats.misses, stats.size, stats.hit_rate) == (0, 0, 0, 0.0)
+
+
+async def test_set_returns_the_entry_get_then_gives(cache_case: CacheCase) -> None:
+    stored = await cache_case.cache.set("k", "v", TTL, STALE)
+    assert (stored.value, stored.stored_at) == ("v", T0)
+    assert (stored.fresh_until, stored.stale_until) == (T0 + TTL, T0 + TTL + STALE)
+    assert await cache_case.cache.get("k") == stored
+
+
+async def test_writes_on_a_clock_that_has_not_moved_never_share_a_stamp(cache_case: CacheCase) -> None:
+    """The write stamp identifies an entry (the answer memo keeps bodies by it): a later write
+    is stamped later even when the clock stands still, across a clear too."""
+    cache = cache_case.cache
+    first = await cache.set("k", "one", TTL, STALE)
+    second = await cache.set("k", "two", TTL, STALE)
+    await cache.clear()
+    third = await cache.set("k", "three", TTL, STALE)
+    assert first.stored_at == T0  # the clock's own time while it moves
+    assert first.stored_at < second.stored_at < third.stored_at <= T0 + 0.001
+    assert await cache.get("k") == third

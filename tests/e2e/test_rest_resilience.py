@@ -14,6 +14,7 @@ import asyncio
 
 import pytest
 
+from tests.conftest import ADMIN_TOKEN
 from tests.e2e import test_rest_support as support
 from tests.e2e.test_rest_support import (
     FIXED_NOW,
@@ -248,6 +249,22 @@ async def test_market_overview_fails_rather_than_inventing_a_value(start, simula
     service = await start()
     simulator.set_fault(provider, kind, **params)
     await provider_error(await service.get("/api/market/overview"), {"coingecko"})
+
+
+# -- a refetched value is never answered with the bytes of the one it replaced ---------------
+
+
+async def test_a_refetch_on_a_clock_that_has_not_moved_serves_the_new_value(start, simulator, clock):
+    """The answer memo keeps encoded bodies by the cache entry's write stamp: a clock that has
+    not moved (coarse, or this frozen one) must still give the new entry its own stamp."""
+    service = await start()
+    first = await data_of(await service.get(OHLCV.format(limit=3)))
+    cleared = await service.post("/api/cache/clear", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert cleared.status == 200
+    simulator.set_fault("binance", "http_500")
+    second = await data_of(await service.get(OHLCV.format(limit=3)))
+    assert (first["source"], second["source"]) == ("binance", "kraken")
+    assert second["data"] == (await kraken_candles(simulator, "XBTUSD", 60))[-3:]
 
 
 # -- stale-if-error -----------------------------------------------------------------------------

@@ -263,7 +263,7 @@ class KeepsEverythingCache:
     async def get(self, key: str) -> CacheEntry | None:
         return self.entries.get(key)
 
-    async def set(self, key: str, value: object, ttl: float, stale_ttl: float) -> None:
+    async def set(self, key: str, value: object, ttl: float, stale_ttl: float) -> CacheEntry:
         raise AssertionError("nothing is stored when every provider fails")
 
     async def clear(self) -> int:
