@@ -92,6 +92,11 @@ class PrometheusMetrics:
             "rate_limited_requests", "Requests refused by the per-client limit, by endpoint group",
             ["group"], namespace=ns, registry=r,
         )  # fmt: skip
+        self._refused = Counter(
+            "http_connections_refused", "REST connections closed at once, unanswered, by reason "
+            "(client_cap: the client holds MAX_CONNECTIONS_PER_CLIENT; reserve_full: no descriptors left)",
+            ["reason"], namespace=ns, registry=r,
+        )  # fmt: skip
         # Children by label values: labels() takes a lock and builds a key on every call.
         self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self._lookup_children: dict[tuple[str, bool], Counter] = {}
@@ -136,6 +141,10 @@ class PrometheusMetrics:
             self._request_children[key] = children
         children[0].inc()
         children[1].observe(seconds)
+
+    def connection_refused(self, reason: str) -> None:
+        """Count a REST connection closed at once."""
+        self._refused.labels(reason).inc()
 
     def grpc_call(self, method: str, code: str, seconds: float | None) -> None:
         """Count an answered gRPC call and, for a unary one, its latency (None for streams)."""

@@ -23,6 +23,11 @@ class EdgeMetrics(Protocol):
         """Count an answered REST request (``route``: the route's pattern) and its latency."""
         ...
 
+    def connection_refused(self, reason: str) -> None:
+        """Count a REST connection closed at once (``client_cap``: its client holds
+        MAX_CONNECTIONS_PER_CLIENT already; ``reserve_full``: no descriptors left to serve it)."""
+        ...
+
     def grpc_call(self, method: str, code: str, seconds: float | None) -> None:
         """Count an answered gRPC call and, for a unary one, its latency (None for streams)."""
         ...

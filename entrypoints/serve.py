@@ -22,6 +22,7 @@ from aiohttp import web
 from entrypoints.container import Container, build_container, start, stop
 from entrypoints.grpc.server import GrpcServer
 from entrypoints.rest.app import create_app
+from entrypoints.rest.connections import guarded_runner
 from entrypoints.sandbox import announce, sandboxed, start_upstream
 from entrypoints.settings import Settings
 from simulator import UpstreamSimulator
@@ -75,7 +76,7 @@ class Service:
             if self._want_rest:
                 app = create_app(settings, self._container, use_cases)
                 # access_log=None: our middleware writes the access log, in our format
-                self._rest = web.AppRunner(app, access_log=None, shutdown_timeout=settings.shutdown_grace)
+                self._rest = guarded_runner(app, access_log=None, shutdown_timeout=settings.shutdown_grace)
                 await self._rest.setup()
                 await web.TCPSite(
                     self._rest, settings.host, settings.port, reuse_port=self._reuse_port or None

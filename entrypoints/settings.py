@@ -72,6 +72,9 @@ class Settings(_ProviderSettings):
     grpc_stream_interval: Annotated[float, Field(gt=0, le=5)] = 5  # API.md: at least every 5 s
     grpc_max_streams_per_client: Annotated[int, Field(ge=1)] = 10  # open StreamPrices streams at once
     shutdown_grace: Annotated[float, Field(ge=0)] = 10
+    http_keepalive_timeout: Seconds = 75  # an idle keep-alive connection is closed after this
+    http_header_timeout: Seconds = 10  # a request head must be complete within this
+    max_connections_per_client: Annotated[int, Field(ge=1)] = 256  # per client address: REST, WS, SSE
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 
