@@ -245,6 +245,7 @@ ErrorCode = Literal[
     "PAYLOAD_TOO_LARGE",
     "RATE_LIMITED",
     "PROVIDER_ERROR",
+    "SERVICE_UNAVAILABLE",
     "INTERNAL_ERROR",
 ]
 
