@@ -95,7 +95,9 @@ class Service:
                 self.rest_port = self._rest.addresses[0][1]
                 log.info("rest listening", host=settings.host, port=self.rest_port)
             if self._want_grpc:
-                self.grpc = GrpcServer(settings, use_cases, reuse_port=self._reuse_port, shutdown=self.shutdown)
+                self.grpc = GrpcServer(
+                    settings, use_cases, reuse_port=self._reuse_port, shutdown=self.shutdown
+                )
                 self.grpc_port = await self.grpc.start()
         except BaseException:
             await self.stop()
@@ -146,7 +148,8 @@ async def _within(seconds: float, what: str, *steps: Coroutine[Any, Any, None]) 
     for task in pending:
         task.cancel()
     if pending:
-        log.error("shutdown step overran its time on the timeline: abandoned", step=what, seconds=round(seconds, 3))
+        log.error("shutdown step overran its time on the timeline: abandoned",
+                  step=what, seconds=round(seconds, 3))  # fmt: skip
     for task in done:
         if task.cancelled():
             continue

@@ -135,7 +135,9 @@ class ShutdownCoordinator:
         for callback in self._on_cut:
             cancelled += callback()
         if cancelled:
-            log.warning("grace nearly spent: answering in-flight requests 503/UNAVAILABLE", requests=cancelled)
+            log.warning(
+                "grace nearly spent: answering in-flight requests 503/UNAVAILABLE", requests=cancelled
+            )
 
     def on_cut(self, callback: Callable[[], int]) -> None:
         """Call ``callback`` at the cut: a server cancelling its own in-flight handlers,

@@ -30,7 +30,9 @@ class HealthService(health_pb2_grpc.HealthServicer):
         self._changed = asyncio.Event()
         self._shutting_down = False
 
-    async def Check(self, request: health_pb2.HealthCheckRequest, context: Any) -> health_pb2.HealthCheckResponse:
+    async def Check(
+        self, request: health_pb2.HealthCheckRequest, context: Any
+    ) -> health_pb2.HealthCheckResponse:
         """The current status of ``request.service``; NOT_FOUND for a service never set."""
         status = self._status.get(request.service)
         if status is None:

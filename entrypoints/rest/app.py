@@ -48,9 +48,8 @@ def create_app(
     app[CONTAINER] = container
     app[ANSWERS] = AnswerMemo(JsonBody(mark=marked if settings.sandbox else None), REST_BYTES)
     shutdown = app[SHUTDOWN] = shutdown or ShutdownCoordinator(settings.shutdown_grace)
-    setup_middlewares(
-        app, settings.cors_origins, settings.trust_proxy, container.access_log(), container.metrics(), shutdown
-    )
+    setup_middlewares(app, settings.cors_origins, settings.trust_proxy, container.access_log(),
+                      container.metrics(), shutdown)  # fmt: skip
     setup_routes(app, metrics=settings.metrics_enabled)
     if settings.sandbox:
         setup_sandbox_marks(app)

@@ -126,7 +126,9 @@ async def test_sigterm_ends_grpc_calls_and_streams_and_exits_within_the_grace(
             busy_stream = stub.StreamPrices(pb.StreamPricesRequest(symbols=["ETH"]))
             watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest())
             assert (await watch.read()).status == health_pb2.HealthCheckResponse.SERVING
-            cut = stub.GetOhlcv(pb.GetOhlcvRequest(symbol="BTC", interval="1h"), metadata=(("x-request-id", "cut"),))
+            cut = stub.GetOhlcv(
+                pb.GetOhlcvRequest(symbol="BTC", interval="1h"), metadata=(("x-request-id", "cut"),)
+            )
             finishing = stub.GetSentiment(pb.GetSentimentRequest(), metadata=(("x-request-id", "finishing"),))
             await until(lambda: simulator.calls("binance", "/api/v3/klines") == 1
                         and simulator.calls("alternative_me") == 1
