@@ -8,6 +8,7 @@ import sys
 from entrypoints import __version__, event_loop
 from entrypoints.bootstrap import boot
 from entrypoints.serve import run
+from entrypoints.shutdown import exit_now
 from entrypoints.workers import run_workers
 
 
@@ -63,11 +64,13 @@ def main(argv: list[str] | None = None) -> None:
             args.workers, overrides, rest=not args.grpc_only, grpc=not args.rest_only,
             grace=settings.shutdown_grace, sandbox_seed=settings.sandbox_seed if settings.sandbox else None,
         )  # fmt: skip
-        sys.exit(code)
+        exit_now(code)  # the workers are gone and everything is closed: no slow teardown
     try:
-        event_loop.run(run(settings, rest=not args.grpc_only, grpc=not args.rest_only), settings.event_loop)
+        serving = run(settings, rest=not args.grpc_only, grpc=not args.rest_only, hard_stop=True)
+        event_loop.run(serving, settings.event_loop)
     except KeyboardInterrupt:  # a second Ctrl-C during the graceful shutdown
         sys.exit(130)
+    exit_now(0)  # everything is closed: no slow teardown eating into SHUTDOWN_GRACE
 
 
 if __name__ == "__main__":

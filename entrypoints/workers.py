@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
 import signal
@@ -29,10 +30,11 @@ from entrypoints import event_loop
 from entrypoints.bootstrap import boot
 from entrypoints.sandbox import UpstreamThread
 from entrypoints.serve import run
+from entrypoints.shutdown import ShutdownTimeline, exit_now
 
 log = structlog.get_logger("workers")
-_KILL_MARGIN = 5.0  # seconds past SHUTDOWN_GRACE before a worker that will not stop is killed
 _PARENT_CHECK = 1.0
+_WAKE = 0.2  # seconds between the supervisor's looks at its workers when nothing happens
 
 
 def _worker(
@@ -58,7 +60,7 @@ def _worker(
         try:
             await run(
                 settings, rest=rest, grpc=grpc, reuse_port=True, stopping=stopping,
-                sandbox_upstream=sandbox_upstream,
+                sandbox_upstream=sandbox_upstream, hard_stop=True,
             )  # fmt: skip
         finally:
             watcher.cancel()
@@ -67,6 +69,7 @@ def _worker(
         event_loop.run(serve(), settings.event_loop)
     except KeyboardInterrupt:
         sys.exit(130)
+    exit_now(0)  # everything is closed: no slow teardown eating into SHUTDOWN_GRACE
 
 
 def run_workers(
@@ -80,11 +83,12 @@ def run_workers(
 ) -> int:
     """Start ``count`` workers and supervise them; return the exit code.
 
-    SIGTERM/SIGINT are passed on to every worker, which shuts down gracefully; one that has
-    not stopped ``grace`` seconds (plus a margin) later is killed. A worker that exits on its
-    own stops the others and makes the exit code 1: an orchestrator restarts the whole
-    service rather than run it short-handed without knowing. So does a worker that fails
-    while stopping.
+    SIGTERM/SIGINT are passed on to every worker, which shuts down gracefully on the timeline
+    of ``entrypoints.shutdown``; one still alive at its ``hard_stop_after`` (half a second
+    past ``grace``) is killed, so the whole process tree is gone within ``grace`` + 1 s. A
+    worker that exits on its own stops the others and makes the exit code 1: an orchestrator
+    restarts the whole service rather than run it short-handed without knowing. So does a
+    worker that fails while stopping, or has to be killed.
 
     The workers write their metrics to one directory (``PROMETHEUS_MULTIPROC_DIR``, a fresh
     temporary one unless the operator set it), so whichever worker answers a scrape of
@@ -141,6 +145,7 @@ def _supervise(
         for i in range(count)
     ]
     stopping = False
+    stopped_at = 0.0  # when ``stopping`` became true: the workers' shutdown began then
     failed = False
     kill_at: float | None = None
 
@@ -153,7 +158,9 @@ def _supervise(
                     pass  # it just exited
 
     def on_signal(signum: int, _frame: object) -> None:
-        nonlocal stopping
+        nonlocal stopping, stopped_at
+        if not stopping:
+            stopped_at = time.monotonic()
         stopping = True
         signal_all(signum)
 
@@ -165,9 +172,12 @@ def _supervise(
         signal_all(signal.SIGTERM)
     log.info("workers started", count=count, pids=[w.pid for w in workers])
     reported: set[str] = set()
+    hard_stop_after = ShutdownTimeline(grace).hard_stop_after
     while any(worker.is_alive() for worker in workers):
-        for worker in workers:
-            worker.join(timeout=0.2)
+        # Wakes at once when a worker exits, or when a signal arrives (the handler runs, and
+        # the wait resumes: at most _WAKE later the loop sees ``stopping``).
+        wait = _WAKE if kill_at is None else min(_WAKE, max(0.0, kill_at - time.monotonic()))
+        multiprocessing.connection.wait([w.sentinel for w in workers if w.is_alive()], timeout=wait)
         for worker in workers:
             if worker.is_alive() or worker.name in reported:
                 continue
@@ -180,10 +190,11 @@ def _supervise(
                 log.error("worker exited on its own, stopping the others",
                           worker=worker.name, exit_code=worker.exitcode)  # fmt: skip
                 failed = stopping = True
+                stopped_at = time.monotonic()
                 signal_all(signal.SIGTERM)
         if stopping and kill_at is None:
-            kill_at = time.monotonic() + grace + _KILL_MARGIN
-        if kill_at is not None and time.monotonic() > kill_at:
+            kill_at = stopped_at + hard_stop_after
+        if kill_at is not None and time.monotonic() >= kill_at:
             log.error("workers did not stop in time, killing them")
             signal_all(signal.SIGKILL)
             failed = True

@@ -265,7 +265,8 @@ def test_compose_ports_env_file_and_stop_grace() -> None:
     shutdown_grace = float(
         re.search(r"^SHUTDOWN_GRACE=(\S+)", ENV_EXAMPLE.read_text(), re.MULTILINE).group(1)
     )
-    assert seconds(grace.group(1)) >= shutdown_grace
+    # API.md: on SIGTERM the process has exited within SHUTDOWN_GRACE + 1 s; Compose must wait that long
+    assert seconds(grace.group(1)) >= shutdown_grace + 1
     assert "init: true" not in service, "the service itself must be PID 1"
 
 

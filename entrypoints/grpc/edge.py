@@ -25,6 +25,7 @@ from entrypoints.edge_metrics import EdgeMetrics
 from entrypoints.edge_rules import last_forwarded
 from entrypoints.grpc.errors import Metadata, failure_for, internal_failure
 from entrypoints.log import AccessLog, bind_request_id
+from entrypoints.shutdown import ShutdownCoordinator, ShuttingDown
 
 error_log = structlog.get_logger("errors")
 
@@ -56,7 +57,8 @@ def _metadata(context: Context) -> dict[str, str]:
 @dataclass(frozen=True, slots=True)
 class Edge:
     """The servicer-wide part of the edge: its full service name, the client limits, the
-    access log and the metrics (the last three from the container)."""
+    access log and the metrics (the last three from the container), and the process's
+    shutdown, which cuts unary calls still running late in the grace (UNAVAILABLE)."""
 
     service: str
     client_limits: ClientLimits
@@ -65,6 +67,7 @@ class Edge:
     metrics: EdgeMetrics | None = None
     # Metadata every call starts and ends with: sandbox mode's ("x-data-mode", "sandbox").
     marks: Metadata = ()
+    shutdown: ShutdownCoordinator | None = None
 
     async def admit(self, group: str | None, context: Context) -> None:
         """Count the call against the client's limit for ``group``; raise when over it."""
@@ -156,6 +159,8 @@ def unary(
         @functools.wraps(handler)
         async def wrapper(self: S, request: Req, context: Context) -> Resp:
             call = _Call(f"/{self.edge.service}/{handler.__name__}", context, self.edge)
+            shutdown = self.edge.shutdown
+            task = shutdown.enter() if shutdown is not None else None
             try:
                 await call.begin(self.edge.marks)
                 await self.edge.admit(group, context)
@@ -164,11 +169,15 @@ def unary(
                 call.aborted()
                 raise
             except asyncio.CancelledError:
+                if shutdown is not None and shutdown.absorb_cut():
+                    await call.fail(ShuttingDown())  # UNAVAILABLE, not a dropped call
                 call.gone()
-                raise  # never swallowed: grpc.aio ends the RPC with it
+                raise  # never swallowed otherwise: grpc.aio ends the RPC with it
             except Exception as error:  # noqa: BLE001 - the edge: every error gets a status
                 await call.fail(error)
             finally:
+                if shutdown is not None:
+                    shutdown.leave(task)
                 call.finish()
 
         return wrapper

@@ -21,6 +21,7 @@ from domain.errors import (
     RateLimited,
 )
 from entrypoints.edge_rules import INTERNAL_MESSAGE, retry_after_seconds
+from entrypoints.shutdown import ShuttingDown
 
 _MAX_REASON = 200  # keeps the trailers far below gRPC's default 8 KiB metadata limit
 
@@ -99,6 +100,12 @@ def failure_for(error: BaseException) -> RpcFailure | None:
         return _providers_failed(error)
     if isinstance(error, FeatureDisabled):
         return RpcFailure(grpc.StatusCode.UNIMPLEMENTED, str(error), (("error-code", "NOT_FOUND"),))
+    if isinstance(error, ShuttingDown):
+        return RpcFailure(
+            grpc.StatusCode.UNAVAILABLE,
+            str(error),
+            (("error-code", error.code), ("retry-after", str(error.retry_after))),
+        )
     return None
 
 

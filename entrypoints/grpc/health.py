@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 import structlog
 from grpc_health.v1 import health_pb2
-from grpc_health.v1.health import aio as health_aio
 
 from application.get_health import GetHealth
+from entrypoints.grpc.health_service import HealthService
 
 DEFAULT_REFRESH_SECONDS = 5.0
 log = structlog.get_logger("grpc.health")
@@ -34,7 +34,7 @@ class HealthPublisher:
         services: Sequence[str],
         every: float = DEFAULT_REFRESH_SECONDS,
     ) -> None:
-        self.servicer = health_aio.HealthServicer()
+        self.servicer = HealthService()
         self._get_health = get_health
         self._services = tuple(services)
         self._every = every
@@ -52,7 +52,8 @@ class HealthPublisher:
         self._task = asyncio.create_task(self._keep_fresh(), name="grpc-health-refresh")
 
     async def stop(self) -> None:
-        """Stop refreshing and answer NOT_SERVING from now on: the server is going away."""
+        """Stop refreshing and answer NOT_SERVING from now on: the server is going away
+        (Watch streams are told, then end)."""
         task, self._task = self._task, None
         if task is not None:
             task.cancel()

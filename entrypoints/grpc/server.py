@@ -14,6 +14,7 @@ from entrypoints.grpc.health import DEFAULT_REFRESH_SECONDS, HealthPublisher
 from entrypoints.grpc.sandbox import SandboxMarkInterceptor
 from entrypoints.grpc.servicer import SERVICE_NAME, MarketDataServicer
 from entrypoints.settings import Settings
+from entrypoints.shutdown import ShutdownCoordinator
 from protos.cryptodata.v1 import market_data_pb2 as pb
 
 HEALTH_SERVICE_NAME: str = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
@@ -53,7 +54,11 @@ def bind_address(host: str, port: int) -> str:
 
 
 class GrpcServer:
-    """Owns one ``grpc.aio.Server``; the use cases (and their container) belong to the caller."""
+    """Owns one ``grpc.aio.Server``; the use cases (and their container) belong to the caller.
+
+    ``shutdown``: the process's (``entrypoints.serve`` shares one with REST); without one the
+    server has its own, begun by :meth:`stop`.
+    """
 
     def __init__(
         self,
@@ -62,8 +67,10 @@ class GrpcServer:
         health_every: float = DEFAULT_REFRESH_SECONDS,
         *,
         reuse_port: bool = False,
+        shutdown: ShutdownCoordinator | None = None,
     ) -> None:
         self._settings = settings
+        self.shutdown = shutdown or ShutdownCoordinator(settings.shutdown_grace)
         # SO_REUSEPORT (gRPC's default on Linux) would let a second process bind the same
         # port silently and steal half the connections; a busy port must fail loudly, unless
         # sharing it is the point (serve --workers N).
@@ -76,6 +83,7 @@ class GrpcServer:
             use_cases,
             settings.grpc_stream_interval,
             settings.grpc_trust_proxy,
+            shutdown=self.shutdown,
             sandbox=settings.sandbox,
             max_streams=settings.grpc_max_streams_per_client,
         )
@@ -101,14 +109,16 @@ class GrpcServer:
         return port
 
     async def stop(self) -> None:
-        """Graceful stop: end streams, report NOT_SERVING, let unary calls finish within
-        SHUTDOWN_GRACE, then cancel whatever is left. Stopping twice is harmless."""
+        """Graceful stop on the shutdown's timeline (``entrypoints.shutdown``): streams end at
+        once with OK (Health.Watch after NOT_SERVING), unary calls run until the cut, which
+        answers those still running UNAVAILABLE; at the end of the grace grpc cancels
+        whatever is left. Stopping twice is harmless."""
         if self._stopped:
             return
         self._stopped = True
-        self.market_data.close()
+        self.shutdown.begin()  # draining: StreamPrices ends (its servicer watches the event)
         try:
             await self.health.stop()
         finally:  # whatever happened to the health task, the server itself must stop
-            await self._server.stop(self._settings.shutdown_grace)
+            await self._server.stop(self.shutdown.seconds_until(self.shutdown.timeline.servers_by))
             log.info("grpc stopped")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
+from typing import TypeVar
 
 from google.protobuf.message import Message
 
@@ -15,16 +16,20 @@ from entrypoints.grpc import mapping
 from entrypoints.grpc.edge import Context, Edge, client_of, server_stream, unary
 from entrypoints.grpc.errors import TooManyStreams
 from entrypoints.grpc.sandbox import SANDBOX_METADATA
+from entrypoints.shutdown import ShutdownCoordinator
 from protos.cryptodata.v1 import market_data_pb2 as pb
 from protos.cryptodata.v1 import market_data_pb2_grpc as pb_grpc
 
 SERVICE_NAME: str = pb.DESCRIPTOR.services_by_name["MarketData"].full_name
+T = TypeVar("T")
 
 
 class MarketDataServicer(pb_grpc.MarketDataServicer):
     """Serves the same use cases as REST, with the same client-limit groups.
 
     With ``sandbox`` every call carries ``x-data-mode: sandbox`` and GetHealth says so.
+    ``shutdown``: the process's; streams end when it starts draining, unary calls still
+    running at its cut end UNAVAILABLE.
     """
 
     def __init__(
@@ -33,26 +38,20 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
         stream_interval: float,
         trust_proxy: bool = False,
         *,
+        shutdown: ShutdownCoordinator,
         sandbox: bool = False,
         max_streams: int = 10,
     ) -> None:
         self.edge = Edge(SERVICE_NAME, use_cases.client_limits, use_cases.access_log, trust_proxy,
-                         use_cases.metrics, marks=SANDBOX_METADATA if sandbox else ())  # fmt: skip
+                         use_cases.metrics, marks=SANDBOX_METADATA if sandbox else (),
+                         shutdown=shutdown)  # fmt: skip
         self._sandbox = sandbox
         self._use_cases = use_cases
         self._stream_interval = stream_interval
-        self._closing = asyncio.Event()
+        self._closing = shutdown.draining
         self._answers: AnswerMemo[Message] = AnswerMemo(ProtobufAnswer(), GRPC_BYTES)
         self._max_streams = max_streams
         self._streams: Counter[str] = Counter()  # open StreamPrices streams per client
-
-    def close(self) -> None:
-        """End every open stream cleanly (status OK) and refuse to start new ones: shutdown.
-
-        Without this a stream never ends by itself and would hold the server for the whole
-        shutdown grace period.
-        """
-        self._closing.set()
 
     @unary("ohlcv")
     async def GetOhlcv(self, request: pb.GetOhlcvRequest, context: Context) -> bytes:
@@ -92,7 +91,9 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
 
         Each update goes through the cached, single-flight use case, so N subscribers cost
         what one REST client polling at the same pace would. When every provider fails and
-        nothing (not even stale) is cached, the stream ends with UNAVAILABLE.
+        nothing (not even stale) is cached, the stream ends with UNAVAILABLE. When the server
+        starts draining the stream ends at once with OK, even in the middle of a slow update:
+        a stream must not hold the shutdown (its client reconnects elsewhere).
         """
         symbols = mapping.symbols_query(request.symbols)
         client = client_of(context, self.edge.trust_proxy)
@@ -103,7 +104,10 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
             loop = asyncio.get_running_loop()
             due = loop.time()
             while not self._closing.is_set():
-                yield mapping.prices_response(await self._use_cases.get_prices.execute(symbols))
+                served = await self._unless_closing(self._use_cases.get_prices.execute(symbols))
+                if served is None:
+                    return
+                yield mapping.prices_response(served)
                 # On a fixed schedule: a slow fetch shortens the wait rather than stretching the
                 # period past GRPC_STREAM_INTERVAL (clients are promised an update every 5 s).
                 due = max(due + self._stream_interval, loop.time())
@@ -113,6 +117,20 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
             self._streams[client] -= 1
             if not self._streams[client]:
                 del self._streams[client]
+
+    async def _unless_closing(self, work: Awaitable[T]) -> T | None:
+        """``work``'s result, or None (and ``work`` cancelled) if the server starts draining first."""
+        working = asyncio.ensure_future(work)
+        closing = asyncio.ensure_future(self._closing.wait())
+        try:
+            await asyncio.wait((working, closing), return_when=asyncio.FIRST_COMPLETED)
+        finally:  # also when the client cancels: neither outlives this call
+            closing.cancel()
+            if not working.done():
+                working.cancel()
+        if working.cancelled() or not working.done():
+            return None
+        return working.result()
 
     async def _closed_within(self, seconds: float) -> bool:
         """Wait ``seconds`` or until shutdown, whichever comes first; True on shutdown.

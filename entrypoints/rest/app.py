@@ -9,11 +9,12 @@ from aiohttp import web
 from entrypoints.answer_memo.json_body import REST_BYTES, JsonBody
 from entrypoints.answer_memo.memo import AnswerMemo
 from entrypoints.container import Container, UseCases, start, stop
-from entrypoints.rest.app_keys import ANSWERS, CONTAINER, SETTINGS, USE_CASES
+from entrypoints.rest.app_keys import ANSWERS, CONTAINER, SETTINGS, SHUTDOWN, USE_CASES
 from entrypoints.rest.middlewares import setup_middlewares
 from entrypoints.rest.routes import setup_routes
 from entrypoints.rest.sandbox import marked, setup_sandbox_marks
 from entrypoints.settings import Settings
+from entrypoints.shutdown import ShutdownCoordinator
 
 
 async def _engine(app: web.Application) -> AsyncIterator[None]:
@@ -23,7 +24,10 @@ async def _engine(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(
-    settings: Settings, container: Container, use_cases: UseCases | None = None
+    settings: Settings,
+    container: Container,
+    use_cases: UseCases | None = None,
+    shutdown: ShutdownCoordinator | None = None,
 ) -> web.Application:
     """The REST application: routes and middlewares.
 
@@ -34,14 +38,18 @@ def create_app(
 
     With ``settings.sandbox`` every answer is marked as simulated (see ``rest.sandbox``);
     pointing the providers at the simulator is the runner's job (``entrypoints.serve``).
+
+    ``shutdown``: the process's, which ``entrypoints.serve`` begins on SIGTERM and which cuts
+    requests still running late in the grace (503); without one the app has its own, which
+    nothing begins (tests, embedding).
     """
     app = web.Application(client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[CONTAINER] = container
     app[ANSWERS] = AnswerMemo(JsonBody(mark=marked if settings.sandbox else None), REST_BYTES)
-    setup_middlewares(
-        app, settings.cors_origins, settings.trust_proxy, container.access_log(), container.metrics()
-    )
+    shutdown = app[SHUTDOWN] = shutdown or ShutdownCoordinator(settings.shutdown_grace)
+    setup_middlewares(app, settings.cors_origins, settings.trust_proxy, container.access_log(),
+                      container.metrics(), shutdown)  # fmt: skip
     setup_routes(app, metrics=settings.metrics_enabled)
     if settings.sandbox:
         setup_sandbox_marks(app)

@@ -17,6 +17,7 @@ from domain.errors import (
 )
 from entrypoints.edge_rules import retry_after_seconds
 from entrypoints.rest import schemas
+from entrypoints.shutdown import ShuttingDown
 
 
 class ApiError(Exception):
@@ -73,6 +74,8 @@ def response_for(error: BaseException) -> web.Response | None:
                         error.failures, retry)  # fmt: skip
     if isinstance(error, FeatureDisabled):
         return envelope(404, "NOT_FOUND", str(error))
+    if isinstance(error, ShuttingDown):
+        return envelope(503, error.code, str(error), None, error.retry_after)
     if isinstance(error, ApiError):
         return envelope(error.status, error.code, error.message, error.details)
     if isinstance(error, web.HTTPException) and error.status >= 400:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from entrypoints.log import AccessLog, bind_request_id
 from entrypoints.rest.app_keys import USE_CASES
 from entrypoints.rest.errors import envelope, response_for
 from entrypoints.rest.routes import LIMITED_GROUPS
+from entrypoints.shutdown import ShutdownCoordinator, ShuttingDown
 
 # Methods a metric label may name; clients choose the method, and each label value is a series.
 _LABELLED_METHODS = frozenset({"GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"})
@@ -65,14 +67,19 @@ def _failure(request: web.Request, error: Exception) -> web.Response:
 
 
 def edge_middleware(
-    cors_origins: Sequence[str], trust_proxy: bool, access_log: AccessLog, metrics: EdgeMetrics | None = None
+    cors_origins: Sequence[str],
+    trust_proxy: bool,
+    access_log: AccessLog,
+    metrics: EdgeMetrics | None = None,
+    shutdown: ShutdownCoordinator | None = None,
 ) -> web.Middleware:
     """Everything every request gets, in one layer (each layer costs a coroutine per request).
 
     In order: a sane ``X-Request-ID`` echoed or made and bound to every log line; CORS from
     CORS_ORIGINS, preflight included; the per-client limit of the route's endpoint group with
-    its X-RateLimit-* headers; every error in the envelope; then the request is counted in
-    the metrics and written to the access log, whatever happened.
+    its X-RateLimit-* headers; every error in the envelope, and the shutdown's cut (a handler
+    still running when the grace is nearly spent) as a 503 that closes the connection; then
+    the request is counted in the metrics and written to the access log, whatever happened.
     """
     allow_all = "*" in cors_origins
     allowed = frozenset(cors_origins)
@@ -97,6 +104,12 @@ def edge_middleware(
                 response = _failure(request, error)
             except Exception as error:  # noqa: BLE001 - the edge: every error gets an envelope
                 response = _failure(request, error)
+            except asyncio.CancelledError:
+                # Not the cut, or a streamed answer already under way: the request ends as it is.
+                if shutdown is None or request.writer.output_size or not shutdown.absorb_cut():
+                    raise
+                response = _failure(request, ShuttingDown())
+                response.force_close()  # "Connection: close": the server is going away
             response_headers = response.headers
             response_headers["X-Request-ID"] = request_id
             if permitted:
@@ -151,6 +164,7 @@ def setup_middlewares(
     trust_proxy: bool,
     access_log: AccessLog,
     metrics: EdgeMetrics | None = None,
+    shutdown: ShutdownCoordinator | None = None,
 ) -> None:
     """The one edge middleware (see ``edge_middleware``)."""
-    app.middlewares.append(edge_middleware(cors_origins, trust_proxy, access_log, metrics))
+    app.middlewares.append(edge_middleware(cors_origins, trust_proxy, access_log, metrics, shutdown))

@@ -24,7 +24,8 @@ _ERRORS = {
     403: "FORBIDDEN: wrong admin token, or no ADMIN_TOKEN is configured.",
     404: "NOT_FOUND: the feature is disabled (ENABLE_SENTIMENT=false).",
     429: "RATE_LIMITED: the client is over its per-minute limit; see `Retry-After`.",
-    503: "PROVIDER_ERROR: every provider failed and nothing is cached; `details` maps provider id to reason.",
+    503: "PROVIDER_ERROR: every provider failed and nothing is cached; `details` maps provider id to reason. "
+    "SERVICE_UNAVAILABLE: this instance is shutting down and could not finish in time; retry.",
     500: "INTERNAL_ERROR: a bug; the body holds no internals, the logs have them under the request id.",
 }
 _RETRY_AFTER = {
