@@ -12,6 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from domain.client_input import quoted
 from entrypoints.rest import openapi, rendering
 from entrypoints.rest.errors import ApiError
 from entrypoints.rest.app_keys import SETTINGS
@@ -84,7 +85,7 @@ async def asset(request: web.Request) -> web.FileResponse:
     """GET /docs/static/{bundle}/{file}: one vendored asset (unknown names: 404 in the envelope)."""
     path = ASSETS.get(f"{request.match_info['bundle']}/{request.match_info['file']}")
     if path is None:
-        raise ApiError(404, "NOT_FOUND", f"no such asset: {request.path}")
+        raise ApiError(404, "NOT_FOUND", f"no such asset: {quoted(request.path)}")
     response = web.FileResponse(path)
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
