@@ -13,9 +13,9 @@ ADMIN_FAILURES_PER_MINUTE = 5
 class ClientLimits:
     """Counts a client's request against its group's per-minute limit (RATE_LIMIT_*).
 
-    Groups without a limit (health, docs, admin) and a disabled limiter are not counted.
-    Failed admin attempts are limited apart, whatever RATE_LIMIT_ENABLED says: they are a
-    guard against guessing the admin token, not a share of capacity.
+    Groups without a limit (health, docs) and a disabled limiter are not counted. Admin
+    attempts have a limit of their own, on failures only: it guards the admin token against
+    guessing. RATE_LIMIT_ENABLED=false switches it off with the others.
     """
 
     def __init__(
@@ -41,13 +41,15 @@ class ClientLimits:
             self._telemetry.rate_limited(group)
         return decision
 
-    async def admin_attempt(self, client: str) -> RateDecision:
+    async def admin_attempt(self, client: str) -> RateDecision | None:
         """Count an admin attempt as failed before its token is compared; refused once the
-        client failed ``admin_failures_per_minute`` times in a minute.
+        client failed ``admin_failures_per_minute`` times in a minute (``None``: not limited).
 
         Counted first so that a burst of guesses sent at once is refused past the limit
         too; :meth:`admin_succeeded` takes the count back when the token was right.
         """
+        if not self._enabled:
+            return None
         decision = await self._limiter.hit(ADMIN_GROUP, client, self._admin_failures)
         if not decision.allowed:
             self._telemetry.rate_limited(ADMIN_GROUP)
@@ -55,4 +57,5 @@ class ClientLimits:
 
     async def admin_succeeded(self, client: str) -> None:
         """The attempt just counted had the right token: it is not a failure."""
-        await self._limiter.refund(ADMIN_GROUP, client)
+        if self._enabled:
+            await self._limiter.refund(ADMIN_GROUP, client)

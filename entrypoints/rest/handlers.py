@@ -29,9 +29,9 @@ def _query(request: web.Request) -> MultiDictProxy[str]:
     """The query, each parameter once: a repeated one (``limit=5&limit=abc``) is refused
     rather than one of its values picked."""
     query = request.query
-    if len(query) > 1 and len(set(query)) != len(query):
+    if len(query) > 1 and len(query.keys()) != len(query):  # keys() are distinct, len() counts all
         seen: set[str] = set()
-        for name in query:  # the first repeated one, named in the answer
+        for name, _ in query.items():  # the first repeated one, named in the answer
             if name in seen:
                 raise InvalidParameter(f"parameter {quoted(name)} is given more than once", field=clipped(name))
             seen.add(name)
@@ -119,7 +119,7 @@ async def _require_admin(request: web.Request) -> None:
     limits = request.app[USE_CASES].client_limits
     client = client_address(request, settings.trust_proxy)
     decision = await limits.admin_attempt(client)  # counted as failed until the token is right
-    if not decision.allowed:
+    if decision is not None and not decision.allowed:
         raise ApiError(429, "RATE_LIMITED",
                        f"too many failed admin attempts: at most {decision.limit} a minute per client",
                        {"limit": decision.limit, "group": ADMIN_GROUP}, max(1, math.ceil(decision.retry_after)))  # fmt: skip

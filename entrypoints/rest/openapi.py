@@ -23,7 +23,8 @@ _ERRORS = {
     401: "UNAUTHORIZED: no `Authorization: Bearer <ADMIN_TOKEN>` header.",
     403: "FORBIDDEN: wrong admin token, or no ADMIN_TOKEN is configured.",
     404: "NOT_FOUND: the feature is disabled (ENABLE_SENTIMENT=false).",
-    429: "RATE_LIMITED: the client is over its per-minute limit; see `Retry-After`.",
+    429: "RATE_LIMITED: the client is over its per-minute limit (admin: 5 failed tokens a minute); "
+    "see `Retry-After`.",
     503: "PROVIDER_ERROR: every provider failed and nothing is cached; `details` maps provider id to reason.",
     500: "INTERNAL_ERROR: a bug; the body holds no internals, the logs have them under the request id.",
 }
@@ -77,7 +78,9 @@ def operations(intervals: tuple[str, ...], symbols: tuple[str, ...]) -> list[Ope
                   (503, 500), "operations"),
         Operation("get", "/api/cache/stats", "Cache counters", schemas.CacheStatsResponse, (500,), "operations"),
         Operation("post", "/api/cache/clear", "Empty the cache (admin)", schemas.CacheClearResponse,
-                  (401, 403, 500), "operations", admin=True),
+                  (401, 403, 429, 500), "operations", admin=True),
+        Operation("get", "/", "Where to start: the documentation and health", schemas.ServiceIndex, (500,),
+                  "operations"),
     ]  # fmt: skip
 
 
@@ -139,7 +142,7 @@ def document(intervals: tuple[str, ...], symbols: tuple[str, ...], metrics: bool
     for op in operations(intervals, symbols):
         entry: dict[str, Any] = {
             "summary": op.summary,
-            "operationId": f"{op.method}_{op.path.removeprefix('/api/').replace('/', '_')}",
+            "operationId": f"{op.method}_{op.path.removeprefix('/api/').replace('/', '_').strip('_') or 'index'}",
             "tags": [op.tag],
             "parameters": op.parameters,
             "responses": _responses(op),

@@ -232,6 +232,18 @@ class CacheClearResponse(ApiModel):
     sandbox: Literal[True] | None = _sandbox()
 
 
+class ServiceIndex(ApiModel):
+    """GET /: where to start."""
+
+    name: str = Field(examples=["crypto-data-engine"])
+    version: str
+    docs: str = Field(description="Swagger UI.", examples=["/docs"])
+    redoc: str = Field(description="ReDoc.", examples=["/redoc"])
+    openapi: str = Field(description="This API's OpenAPI document.", examples=["/openapi.json"])
+    health: str = Field(description="Service and provider health.", examples=["/api/health"])
+    sandbox: Literal[True] | None = _sandbox()
+
+
 # -- errors ----------------------------------------------------------------------------------
 
 ErrorCode = Literal[
@@ -279,5 +291,6 @@ RESPONSE_MODELS: tuple[type[ApiModel], ...] = (
     HealthResponse,
     CacheStatsResponse,
     CacheClearResponse,
+    ServiceIndex,
     ErrorResponse,
 )

@@ -68,3 +68,10 @@ async def test_failures_are_counted_across_replicas_through_redis(make_service: 
     for replica in (first, second, first, second, first):
         await error_of(await replica.post(CLEAR, headers=WRONG), 403, "FORBIDDEN")
     await error_of(await second.post(CLEAR, headers=RIGHT), 429, "RATE_LIMITED")
+
+
+async def test_rate_limit_enabled_false_switches_it_off_with_the_other_limits(start) -> None:
+    service = await start(rate_limit_enabled=False)
+    for _ in range(7):
+        await error_of(await service.post(CLEAR, headers=WRONG), 403, "FORBIDDEN")
+    assert (await service.post(CLEAR, headers=RIGHT)).status == 200
