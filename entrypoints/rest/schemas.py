@@ -189,7 +189,9 @@ class ProviderStatus(ApiModel):
     """One provider's health."""
 
     name: str = Field(examples=["binance"])
-    status: Literal["online", "degraded", "offline", "disabled"]
+    status: Literal["online", "degraded", "offline", "disabled", "unknown"] = Field(
+        description="`unknown` until the provider has been called (`lastCheck` null); counts as online."
+    )
     circuit: Literal["closed", "open", "half_open"]
     latency: float | None = Field(description="Latency of the last call, milliseconds.")
     last_check: str | None = _iso_time()

@@ -229,7 +229,8 @@ async def test_health_lists_each_provider_once_and_the_cache(start):
     assert sorted(names) == sorted(PROVIDERS) and len(names) == len(set(names))
     for entry in body["providers"]:
         assert set(entry) >= {"name", "status", "circuit", "latency", "lastCheck", "errorMessage"}
-        assert entry["status"] == "online"  # never called, never failed (CoinCap has a key here)
+        # Never called: "unknown" (issue 13; it said "online"), and still healthy (CoinCap has a key here).
+        assert entry["status"] == "unknown"
         assert entry["circuit"] == "closed"
         assert (entry["latency"], entry["lastCheck"], entry["errorMessage"]) == (None, None, None)
     assert set(body["cache"]) >= {"backend", "size", "hits", "misses", "hitRate"}
