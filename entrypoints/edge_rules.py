@@ -6,10 +6,12 @@ import math
 import os
 import re
 
+from domain.fallback import UNKNOWN_RETRY_AFTER
+
 # The REST answers' Server header: the product, without the Python and aiohttp versions.
 SERVER_NAME = "crypto-data-engine"
 INTERNAL_MESSAGE = "internal error; see the service logs with this request id"
-DEFAULT_RETRY_AFTER = 30  # seconds, when no provider said when to come back
+DEFAULT_RETRY_AFTER = math.ceil(UNKNOWN_RETRY_AFTER)  # seconds, when no provider said when to come back
 # At most 64 characters, as any client input an answer repeats (../shared/API.md).
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 # The longest error message either edge sends. Messages quote client input through
@@ -32,8 +34,11 @@ def bounded(message: str) -> str:
 
 
 def retry_after_seconds(retry_after: float | None) -> int:
-    """Whole seconds to tell a client to wait, the default when nobody knows."""
-    return math.ceil(retry_after) if retry_after else DEFAULT_RETRY_AFTER
+    """Whole seconds to tell a client to wait, at least 1; the default when nobody knows.
+
+    A wait that has (almost) passed is 1, not "unknown": zero is a time, not a missing one.
+    """
+    return DEFAULT_RETRY_AFTER if retry_after is None else max(1, math.ceil(retry_after))
 
 
 def last_forwarded(header: str | None) -> str | None:
