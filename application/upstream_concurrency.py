@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
-def most_calls_in_flight(symbols: Sequence[str], intervals: Sequence[str], price_providers: Sequence[str]) -> int:
+def most_calls_in_flight(
+    symbols: Sequence[str], intervals: Sequence[str], price_providers: Sequence[str]
+) -> int:
     """The most provider calls one process can have under way at the same time.
 
     Single-flight (``ReadThrough``) makes at most one fetch per cache key at a time, and each

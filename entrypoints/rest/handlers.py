@@ -33,7 +33,8 @@ def _query(request: web.Request) -> MultiDictProxy[str]:
         seen: set[str] = set()
         for name, _ in query.items():  # the first repeated one, named in the answer
             if name in seen:
-                raise InvalidParameter(f"parameter {quoted(name)} is given more than once", field=clipped(name))
+                message = f"parameter {quoted(name)} is given more than once"
+                raise InvalidParameter(message, field=clipped(name))
             seen.add(name)
     return query
 
@@ -120,9 +121,9 @@ async def _require_admin(request: web.Request) -> None:
     client = client_address(request, settings.trust_proxy)
     decision = await limits.admin_attempt(client)  # counted as failed until the token is right
     if decision is not None and not decision.allowed:
-        raise ApiError(429, "RATE_LIMITED",
-                       f"too many failed admin attempts: at most {decision.limit} a minute per client",
-                       {"limit": decision.limit, "group": ADMIN_GROUP}, max(1, math.ceil(decision.retry_after)))  # fmt: skip
+        message = f"too many failed admin attempts: at most {decision.limit} a minute per client"
+        details = {"limit": decision.limit, "group": ADMIN_GROUP}
+        raise ApiError(429, "RATE_LIMITED", message, details, max(1, math.ceil(decision.retry_after)))
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not given:
         raise ApiError(401, "UNAUTHORIZED", "send Authorization: Bearer <ADMIN_TOKEN>")

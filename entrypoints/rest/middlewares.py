@@ -75,7 +75,9 @@ def edge_middleware(
         request_id = edge_rules.request_id(headers.get("X-Request-ID"))
         bind_request_id(request_id)  # on every line of this request, the access line included
         origin = headers.get("Origin")
-        permitted = origin is not None and (allow_all or origin in allowed) and request.path not in ADMIN_PATHS
+        permitted = (
+            origin is not None and (allow_all or origin in allowed) and request.path not in ADMIN_PATHS
+        )
         status = 500
         try:
             try:
