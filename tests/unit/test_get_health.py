@@ -1,7 +1,7 @@
 """GetHealth: healthy, degraded or unhealthy from provider health, plus uptime and cache counters.
 
-The rules (application/get_health.py, API.md): healthy when every provider is online (or
-switched off) and every capability has a provider to serve it; unhealthy only when no
+The rules (application/get_health.py, API.md): healthy when every provider is online, not yet
+called ("unknown") or switched off and every capability has a provider to serve it; unhealthy only when no
 capability can be served at all and the cache holds nothing to serve; degraded in between.
 """
 
