@@ -94,3 +94,32 @@ async def test_raw_bytes_in_a_preflight_are_not_echoed(start):
     )  # fmt: skip
     assert answer.status == 204, answer
     assert answer.headers["access-control-allow-headers"] == "X-Request-ID"
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "value", "status"),
+    [
+        (b"GET", b"/api/health", HOSTILE, 200),
+        (b"GET", b"/api/nowhere", HOSTILE, 404),
+        (b"DELETE", b"/api/prices", HOSTILE, 405),
+        (b"POST", b"/api/cache/clear", HOSTILE, 401),
+        (b"GET", b"/api/health", b"x" * 4000, 200),
+        (b"GET", b"/api/nowhere", b"x" * 4000, 404),
+    ],
+    ids=["bytes", "bytes-unknown-route", "bytes-wrong-method", "bytes-admin", "unknown", "unknown-unknown-route"],
+)
+async def test_an_unknown_expectation_is_ignored_not_a_500_or_a_bare_417(start, method, target, value, status):
+    """aiohttp met it before any middleware: a 500 for raw bytes, a plain 417 echoing the
+    header otherwise. RFC 9110 lets a server ignore an expectation it does not know."""
+    service = await start()
+    answer = await send(service, method, target, [(b"Expect", value)])
+    assert answer.status == status, answer
+    assert answer.headers["x-request-id"] and answer.headers["content-type"] == "application/json"
+    assert b"xxxxx" not in answer.body
+
+
+async def test_expect_100_continue_is_still_met(start):
+    service = await start()
+    answer = await send(service, b"GET", b"/api/health", [(b"Expect", b"100-continue")])
+    assert answer.status == 100  # first the interim answer, then the real one
+    assert answer.body.startswith(b"HTTP/1.1 200 OK\r\n")
