@@ -25,9 +25,10 @@ class GetHealth:
     """Summarises provider health from real traffic and the cache's counters.
 
     ``capabilities`` maps a capability (ohlcv, prices, ...) to the providers that can serve
-    it; the service is unhealthy only when no capability has an online or degraded provider
-    (a disabled provider serves nothing) and the cache holds nothing to serve. Degraded: some provider is not online, some
-    capability cannot be served, or the shared cache is unreachable.
+    it; the service is unhealthy only when no capability has an online, not yet called
+    ("unknown") or degraded provider (a disabled provider serves nothing) and the cache holds
+    nothing to serve. Degraded: some provider is neither online nor unknown, some capability
+    cannot be served, or the shared cache is unreachable.
     """
 
     def __init__(
@@ -48,9 +49,10 @@ class GetHealth:
     async def execute(self) -> HealthReport:
         """Build the report (never calls a provider)."""
         providers = tuple(await self._calls.health())
-        usable = {p.name for p in providers if p.status in ("online", "degraded")}
+        # A provider not called yet counts as online: a fresh service is healthy.
+        usable = {p.name for p in providers if p.status in ("online", "unknown", "degraded")}
         served = [cap for cap, names in self._capabilities.items() if usable.intersection(names)]
-        all_online = all(p.status in ("online", "disabled") for p in providers)
+        all_online = all(p.status in ("online", "unknown", "disabled") for p in providers)
         cache = await self._cache.stats()
         if not served:
             # Cached data (stale if need be) can still be served: not unhealthy while it lasts.

@@ -206,6 +206,8 @@ class ProviderCalls:
             status = "offline"
         elif record.consecutive_failures or circuit.state == "half_open":
             status = "degraded"
+        elif record.last_check is None:  # nothing known yet: health does not claim it answers
+            status = "unknown"
         else:
             status = "online"
         return ProviderHealth(

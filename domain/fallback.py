@@ -6,6 +6,10 @@ from collections.abc import Collection, Sequence
 
 from domain.errors import AllProvidersFailed, ProviderError, UpstreamRejected
 
+#: Seconds to wait before asking again a provider that failed without saying when it may be
+#: asked (a timeout, a 500): it may recover any moment, or not for a while.
+UNKNOWN_RETRY_AFTER = 30.0
+
 
 def fallback_order(configured: Sequence[str], available: Collection[str]) -> tuple[str, ...]:
     """Validate a configured provider order (e.g. OHLCV_PROVIDERS) against known providers.
@@ -52,11 +56,18 @@ class FallbackAttempts:
     def exhausted(self) -> AllProvidersFailed:
         """The error to raise once every provider has failed.
 
-        ``retry_after`` is the soonest time any provider may be asked again, when every one of
-        them said; if any failed without saying (a timeout), it may recover any time: ``None``.
+        ``retry_after`` is the soonest time any provider may be asked again: the soonest any of
+        them said (a cool-down, an open circuit, our own budget refilling), but no later than
+        ``UNKNOWN_RETRY_AFTER`` when another failed without saying (a timeout, a 500). ``None``
+        when none said: the edge then answers with its default.
         """
         known = [after for after in self._retry_after if after is not None]
-        retry = min(known) if known and len(known) == len(self._retry_after) else None
+        if not known:
+            retry = None
+        elif len(known) == len(self._retry_after):
+            retry = min(known)
+        else:
+            retry = min(*known, UNKNOWN_RETRY_AFTER)
         return AllProvidersFailed(
             self._failures, retry_after=retry, rejected_only=bool(self._failures) and self._rejected_only
         )

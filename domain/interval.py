@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from domain.client_input import quoted
 from domain.errors import InvalidInterval
 
 _SECONDS = {
@@ -70,7 +71,7 @@ class IntervalParser:
         interval = self._supported.get(text)
         if interval is None:
             raise InvalidInterval(
-                f"unsupported interval {raw!r}; use one of {', '.join(self._supported)}",
+                f"unsupported interval {quoted(raw)}; use one of {', '.join(self._supported)}",
                 field="interval",
             )
         return interval

@@ -225,6 +225,11 @@ class ClientRateLimiter(Protocol):
         """Count one request of ``client`` in ``group`` against ``per_minute``."""
         ...
 
+    async def refund(self, group: str, client: str) -> None:
+        """Uncount the latest counted request of ``client`` in ``group``: it turned out not to
+        count (an admin call counted as failed until its token proved right)."""
+        ...
+
 
 class Telemetry(Protocol):
     """What the application reports as it works; counting and exporting is an adapter's business.

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 class ProviderHealth:
     """A provider's state as health reports it.
 
-    ``status`` is online, degraded, offline or disabled; ``circuit`` closed, open or half_open;
+    ``status`` is online, degraded, offline, disabled, or unknown until the provider has been
+    called (then nothing is known of it); ``circuit`` closed, open or half_open;
     ``latency_ms`` and ``last_check`` (epoch seconds) come from the last real call, ``None``
     before the first one.
     """

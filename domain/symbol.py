@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from domain.client_input import quoted
 from domain.errors import InvalidParameter, InvalidSymbol
 
 DEFAULT_QUOTE = "USDT"
@@ -67,7 +68,7 @@ class SymbolParser:
         if raw is None or not raw.strip():
             raise InvalidParameter("symbol is required", field="symbol")
         if not raw.isascii():  # before upper(): "ſol".upper() is "SOL"
-            raise InvalidSymbol(f"malformed symbol {raw!r}", field="symbol")
+            raise InvalidSymbol(f"malformed symbol {quoted(raw)}", field="symbol")
         text = raw.strip().upper()
         parts = _SEPARATORS.split(text)
         if len(parts) == 2:
@@ -75,12 +76,12 @@ class SymbolParser:
             self._check_token(raw, base)
             if quote not in QUOTES:
                 raise InvalidSymbol(
-                    f"unsupported quote currency in {raw!r}; use one of {', '.join(QUOTES)}",
+                    f"unsupported quote currency in {quoted(raw)}; use one of {', '.join(QUOTES)}",
                     field="symbol",
                 )
             return Symbol(self._known_base(raw, base), quote)
         if len(parts) != 1:
-            raise InvalidSymbol(f"malformed symbol {raw!r}", field="symbol")
+            raise InvalidSymbol(f"malformed symbol {quoted(raw)}", field="symbol")
         self._check_token(raw, text)
         if text in self._bases:
             return Symbol(text, DEFAULT_QUOTE)
@@ -88,7 +89,7 @@ class SymbolParser:
             if text.endswith(quote) and text[: -len(quote)] in self._bases:
                 return Symbol(text[: -len(quote)], quote)
         raise InvalidSymbol(
-            f"unknown symbol {raw!r}; supported bases: {', '.join(sorted(self._bases))}",
+            f"unknown symbol {quoted(raw)}; supported bases: {', '.join(sorted(self._bases))}",
             field="symbol",
         )
 
@@ -105,7 +106,7 @@ class SymbolParser:
         seen: dict[str, None] = {}
         for item in raw.split(","):
             if not item.strip():
-                raise InvalidSymbol(f"empty entry in symbol list {raw!r}", field="symbols")
+                raise InvalidSymbol(f"empty entry in symbol list {quoted(raw)}", field="symbols")
             try:
                 base = self.parse(item).base
             except InvalidSymbol as error:  # name the parameter the client sent: symbols
@@ -118,12 +119,12 @@ class SymbolParser:
 
     def _check_token(self, raw: str, token: str) -> None:
         if not _TOKEN.match(token):
-            raise InvalidSymbol(f"malformed symbol {raw!r}", field="symbol")
+            raise InvalidSymbol(f"malformed symbol {quoted(raw)}", field="symbol")
 
     def _known_base(self, raw: str, base: str) -> str:
         if base not in self._bases:
             raise InvalidSymbol(
-                f"unknown symbol {raw!r}; supported bases: {', '.join(sorted(self._bases))}",
+                f"unknown symbol {quoted(raw)}; supported bases: {', '.join(sorted(self._bases))}",
                 field="symbol",
             )
         return base

@@ -23,3 +23,10 @@ class FailoverClientRateLimiter:
             lambda: self._primary.hit(group, client, per_minute),
             lambda: self._fallback.hit(group, client, per_minute),
         )
+
+    async def refund(self, group: str, client: str) -> None:
+        """Uncounted where it would be counted now: the primary, or the fallback during an outage."""
+        await self._guard.run(
+            lambda: self._primary.refund(group, client),
+            lambda: self._fallback.refund(group, client),
+        )

@@ -47,6 +47,12 @@ class LocalClientRateLimiter:
         times.append(now)
         return RateDecision(True, per_minute, per_minute - len(times), 0.0)
 
+    async def refund(self, group: str, client: str) -> None:
+        """Uncount the client's latest counted request in ``group`` (none: nothing happens)."""
+        times = self._hits.get((group, client))
+        if times:
+            times.pop()
+
     def _sweep(self, horizon: float) -> None:
         """Forget clients with no request in the last window, so memory follows the live ones."""
         self._until_sweep = self._sweep_every

@@ -61,6 +61,10 @@ class RedisClientRateLimiter:
         allowed, remaining, wait_ms = await answer
         return RateDecision(bool(allowed), per_minute, int(remaining), max(int(wait_ms), 0) / 1000)
 
+    async def refund(self, group: str, client: str) -> None:
+        """Uncount the client's latest counted request in ``group`` (rare: not batched)."""
+        await self._client.zpopmax(f"{self._prefix}{group}:{client}")
+
     def _send_pending(self) -> None:
         batch, self._pending = self._pending, []
         task = asyncio.ensure_future(self._send(batch))

@@ -9,6 +9,7 @@ from dependency_injector import containers, providers
 from adapters.http_session import client_session
 from adapters.resilience.upstream_budget import MovingWindowBudgets
 from application.provider_calls import ProviderCalls
+from application.upstream_concurrency import most_calls_in_flight
 from entrypoints import __version__
 from entrypoints.registry.entry import AdapterParts
 from entrypoints.registry.lineup import Lineup
@@ -47,7 +48,14 @@ class Upstreams(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
     shared = providers.DependenciesContainer()
 
-    http_session = providers.Resource(client_session, request_timeout=config.request_timeout, user_agent=USER_AGENT)
+    http_session = providers.Resource(
+        client_session,
+        request_timeout=config.request_timeout,
+        user_agent=USER_AGENT,
+        max_connections=providers.Callable(
+            most_calls_in_flight, config.supported_symbols, config.supported_intervals, config.price_providers
+        ),
+    )
     budgets = providers.Singleton(
         MovingWindowBudgets,
         budgets=providers.Dict(_budgets(config)),

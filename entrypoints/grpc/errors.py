@@ -20,7 +20,7 @@ from domain.errors import (
     InvalidSymbol,
     RateLimited,
 )
-from entrypoints.edge_rules import INTERNAL_MESSAGE, retry_after_seconds
+from entrypoints.edge_rules import INTERNAL_MESSAGE, bounded, retry_after_seconds
 from entrypoints.shutdown import ShuttingDown
 
 _MAX_REASON = 200  # keeps the trailers far below gRPC's default 8 KiB metadata limit
@@ -56,7 +56,7 @@ def _invalid(error: InvalidInput) -> RpcFailure:
     # gRPC has no structured "field" in the status, so the message starts with it.
     message = error.message if error.message.startswith(field) else f"{field}: {error.message}"
     return RpcFailure(
-        grpc.StatusCode.INVALID_ARGUMENT, message, (("error-code", code), ("error-field", field))
+        grpc.StatusCode.INVALID_ARGUMENT, bounded(message), (("error-code", code), ("error-field", field))
     )
 
 

@@ -10,6 +10,7 @@ from entrypoints.answer_memo.json_body import REST_BYTES, JsonBody
 from entrypoints.answer_memo.memo import AnswerMemo
 from entrypoints.container import Container, UseCases, start, stop
 from entrypoints.rest.app_keys import ANSWERS, CONTAINER, SETTINGS, SHUTDOWN, USE_CASES
+from entrypoints.rest.expectations import ignore_unknown_expectations
 from entrypoints.rest.middlewares import setup_middlewares
 from entrypoints.rest.routes import setup_routes
 from entrypoints.rest.sandbox import marked, setup_sandbox_marks
@@ -43,6 +44,7 @@ def create_app(
     requests still running late in the grace (503); without one the app has its own, which
     nothing begins (tests, embedding).
     """
+    ignore_unknown_expectations()  # before any route exists: aiohttp's answer is a 500 or a bare 417
     app = web.Application(client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[CONTAINER] = container

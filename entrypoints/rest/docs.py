@@ -1,4 +1,5 @@
-"""The API's own documentation: ``/openapi.json``, Swagger UI at ``/docs``, ReDoc at ``/redoc``.
+"""The API's own documentation: ``/openapi.json``, Swagger UI at ``/docs``, ReDoc at ``/redoc``,
+and ``/`` pointing at them.
 
 Swagger UI and ReDoc are vendored under ``static/`` with their licences (Swagger UI 5.33.1,
 Apache-2.0; ReDoc 2.5.4, MIT, as shipped by the drf-spectacular-sidecar distribution), so the
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from domain.client_input import quoted
 from entrypoints.rest import openapi, rendering
 from entrypoints.rest.errors import ApiError
 from entrypoints.rest.app_keys import SETTINGS
@@ -70,6 +72,11 @@ async def openapi_json(request: web.Request) -> web.Response:
     return rendering.json_response(document)
 
 
+async def index(request: web.Request) -> web.Response:
+    """GET /: a short JSON pointing at the documentation and health (not a bare 404)."""
+    return rendering.model_response(rendering.service_index())
+
+
 async def swagger_ui(request: web.Request) -> web.Response:
     """GET /docs: Swagger UI."""
     return web.Response(text=_SWAGGER_UI, content_type="text/html")
@@ -84,7 +91,7 @@ async def asset(request: web.Request) -> web.FileResponse:
     """GET /docs/static/{bundle}/{file}: one vendored asset (unknown names: 404 in the envelope)."""
     path = ASSETS.get(f"{request.match_info['bundle']}/{request.match_info['file']}")
     if path is None:
-        raise ApiError(404, "NOT_FOUND", f"no such asset: {request.path}")
+        raise ApiError(404, "NOT_FOUND", f"no such asset: {quoted(request.path)}")
     response = web.FileResponse(path)
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
@@ -92,6 +99,7 @@ async def asset(request: web.Request) -> web.FileResponse:
 
 def setup_docs(app: web.Application) -> None:
     """Register the documentation routes and their static assets."""
+    app.router.add_get("/", index)
     app.router.add_get("/openapi.json", openapi_json)
     app.router.add_get("/docs", swagger_ui)
     app.router.add_get("/redoc", redoc)

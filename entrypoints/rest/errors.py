@@ -15,7 +15,7 @@ from domain.errors import (
     InvalidParameter,
     InvalidSymbol,
 )
-from entrypoints.edge_rules import retry_after_seconds
+from entrypoints.edge_rules import SERVER_NAME, bounded, retry_after_seconds
 from entrypoints.rest import schemas
 from entrypoints.shutdown import ShuttingDown
 
@@ -23,12 +23,15 @@ from entrypoints.shutdown import ShuttingDown
 class ApiError(Exception):
     """An error raised at the REST edge itself (auth, routing)."""
 
-    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, details: Any = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.details = details
+        self.retry_after = retry_after  # seconds, sent as Retry-After too
 
 
 _HTTP_CODES = {
@@ -53,6 +56,7 @@ def envelope(
     error = schemas.ErrorDetail(code=code, message=message, details=details, retry_after=retry_after)  # type: ignore[arg-type]
     body = schemas.ErrorResponse(error=error, timestamp=int(time.time() * 1000)).body()
     all_headers = dict(headers or {})
+    all_headers["Server"] = SERVER_NAME  # also on envelopes made outside the middleware
     if retry_after is not None:
         all_headers["Retry-After"] = str(retry_after)
     return web.Response(
@@ -63,11 +67,11 @@ def envelope(
 def response_for(error: BaseException) -> web.Response | None:
     """The envelope for a known error, or ``None`` for a bug."""
     if isinstance(error, InvalidSymbol):
-        return envelope(400, "INVALID_SYMBOL", error.message, {"field": error.field})
+        return envelope(400, "INVALID_SYMBOL", bounded(error.message), {"field": error.field})
     if isinstance(error, InvalidInterval):
-        return envelope(400, "INVALID_INTERVAL", error.message, {"field": error.field})
+        return envelope(400, "INVALID_INTERVAL", bounded(error.message), {"field": error.field})
     if isinstance(error, InvalidParameter):
-        return envelope(400, "INVALID_PARAMETER", error.message, {"field": error.field})
+        return envelope(400, "INVALID_PARAMETER", bounded(error.message), {"field": error.field})
     if isinstance(error, AllProvidersFailed):
         retry = retry_after_seconds(error.retry_after)
         return envelope(503, "PROVIDER_ERROR", "no provider could answer and nothing is cached",
@@ -77,7 +81,7 @@ def response_for(error: BaseException) -> web.Response | None:
     if isinstance(error, ShuttingDown):
         return envelope(503, error.code, str(error), None, error.retry_after)
     if isinstance(error, ApiError):
-        return envelope(error.status, error.code, error.message, error.details)
+        return envelope(error.status, error.code, bounded(error.message), error.details, error.retry_after)
     if isinstance(error, web.HTTPException) and error.status >= 400:
         code = _HTTP_CODES.get(error.status, "INVALID_PARAMETER" if error.status < 500 else "INTERNAL_ERROR")
         headers = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None

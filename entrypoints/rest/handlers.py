@@ -3,44 +3,63 @@
 from __future__ import annotations
 
 import hmac
+import math
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
+from application.client_limits import ADMIN_GROUP
 from application.served import Served
 from domain.candle import DEFAULT_CANDLES
+from domain.client_input import clipped, quoted
 from domain.errors import InvalidParameter
 from entrypoints.rest import rendering
 from entrypoints.rest.app_keys import ANSWERS, SETTINGS, USE_CASES
+from entrypoints.rest.clients import client_address
 from entrypoints.rest.errors import ApiError
 
 T = TypeVar("T")
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
 
 
-def _int_param(request: web.Request, name: str, default: int) -> int:
-    raw = request.query.get(name)
+def _query(request: web.Request) -> MultiDictProxy[str]:
+    """The query, each parameter once: a repeated one (``limit=5&limit=abc``) is refused
+    rather than one of its values picked."""
+    query = request.query
+    if len(query) > 1 and len(query.keys()) != len(query):  # keys() are distinct, len() counts all
+        seen: set[str] = set()
+        for name, _ in query.items():  # the first repeated one, named in the answer
+            if name in seen:
+                message = f"parameter {quoted(name)} is given more than once"
+                raise InvalidParameter(message, field=clipped(name))
+            seen.add(name)
+    return query
+
+
+def _int_param(query: MultiDictProxy[str], name: str, default: int) -> int:
+    raw = query.get(name)
     if raw is None or raw == "":
         return default
     if not _WHOLE_NUMBER.fullmatch(raw):  # int() would take "+5", "1_000" and other digits
-        raise InvalidParameter(f"{name} must be a whole number, got {raw!r}", field=name)
+        raise InvalidParameter(f"{name} must be a whole number, got {quoted(raw)}", field=name)
     return int(raw)
 
 
 async def ohlcv(request: web.Request) -> web.Response:
     """GET /api/ohlcv?symbol=BTC&interval=1h&limit=100 (``timeframe`` is an alias of interval)."""
-    query = request.query
+    query = _query(request)
     interval = query.get("interval", query.get("timeframe"))
-    limit = _int_param(request, "limit", DEFAULT_CANDLES)
+    limit = _int_param(query, "limit", DEFAULT_CANDLES)
     served = await request.app[USE_CASES].get_ohlcv.execute(query.get("symbol"), interval, limit)
     return _answer(request, served, rendering.ohlcv_body)
 
 
 async def prices(request: web.Request) -> web.Response:
     """GET /api/prices?symbols=BTC,ETH (none: every supported symbol)."""
-    served = await request.app[USE_CASES].get_prices.execute(request.query.get("symbols"))
+    served = await request.app[USE_CASES].get_prices.execute(_query(request).get("symbols"))
     return _answer(request, served, rendering.prices_body)
 
 
@@ -87,18 +106,29 @@ async def cache_stats(request: web.Request) -> web.Response:
 
 async def cache_clear(request: web.Request) -> web.Response:
     """POST /api/cache/clear with ``Authorization: Bearer $ADMIN_TOKEN``."""
-    _require_admin(request)
+    await _require_admin(request)
     removed = await request.app[USE_CASES].cache_admin.clear()
     return rendering.model_response(rendering.cache_cleared(removed))
 
 
-def _require_admin(request: web.Request) -> None:
-    token = request.app[SETTINGS].admin_token.get_secret_value()
+async def _require_admin(request: web.Request) -> None:
+    """Pass with the right token; 401/403 without it; 429 once the client failed too often."""
+    settings = request.app[SETTINGS]
+    token = settings.admin_token.get_secret_value()
     if not token:
         raise ApiError(403, "FORBIDDEN", "admin endpoints are disabled: no ADMIN_TOKEN is configured")
-    header = request.headers.get("Authorization", "")
-    scheme, _, given = header.partition(" ")
+    limits = request.app[USE_CASES].client_limits
+    client = client_address(request, settings.trust_proxy)
+    decision = await limits.admin_attempt(client)  # counted as failed until the token is right
+    if decision is not None and not decision.allowed:
+        message = f"too many failed admin attempts: at most {decision.limit} a minute per client"
+        details = {"limit": decision.limit, "group": ADMIN_GROUP}
+        raise ApiError(429, "RATE_LIMITED", message, details, max(1, math.ceil(decision.retry_after)))
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not given:
         raise ApiError(401, "UNAUTHORIZED", "send Authorization: Bearer <ADMIN_TOKEN>")
-    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+    # Header values arrive decoded with surrogateescape: encoding them back the same way gives
+    # the bytes the client sent, whatever they were (a plain encode() fails on raw bytes).
+    if not hmac.compare_digest(given.strip().encode("utf-8", "surrogateescape"), token.encode()):
         raise ApiError(403, "FORBIDDEN", "wrong admin token")
+    await limits.admin_succeeded(client)

@@ -14,11 +14,11 @@ from aiohttp.typedefs import Handler
 from domain.errors import RateLimited
 from entrypoints import edge_rules
 from entrypoints.edge_metrics import EdgeMetrics
-from entrypoints.edge_rules import last_forwarded
 from entrypoints.log import AccessLog, bind_request_id
 from entrypoints.rest.app_keys import USE_CASES
+from entrypoints.rest.clients import client_address
 from entrypoints.rest.errors import envelope, response_for
-from entrypoints.rest.routes import LIMITED_GROUPS
+from entrypoints.rest.routes import ADMIN_PATHS, LIMITED_GROUPS
 from entrypoints.shutdown import ShutdownCoordinator, ShuttingDown
 
 # Methods a metric label may name; clients choose the method, and each label value is a series.
@@ -33,24 +33,15 @@ def _route_of(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
-def client_address(request: web.Request, trust_proxy: bool) -> str:
-    """Who the client is: the peer address, or with TRUST_PROXY the address our proxy saw.
-
-    The proxy appends the peer it saw to ``X-Forwarded-For``, so the last entry is the one
-    nobody but the proxy wrote; earlier entries can be forged by the client.
-    """
-    forwarded = last_forwarded(request.headers.get("X-Forwarded-For")) if trust_proxy else None
-    return forwarded or request.remote or "unknown"
-
-
 def _preflight(request: web.Request, permitted: bool) -> web.Response:
+    if request.path in ADMIN_PATHS:
+        return envelope(403, "FORBIDDEN", "admin routes are not open to cross-origin requests")
     if not permitted:
         return envelope(403, "FORBIDDEN", "origin not allowed by CORS_ORIGINS")
     response = web.Response(status=204)
-    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-    response.headers["Access-Control-Allow-Headers"] = request.headers.get(
-        "Access-Control-Request-Headers", "Authorization, Content-Type, X-Request-ID"
-    )
+    # What the CORS-enabled routes take, whatever the preflight asked for (never echoed).
+    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD"
+    response.headers["Access-Control-Allow-Headers"] = "X-Request-ID"
     response.headers["Access-Control-Max-Age"] = "600"
     return response
 
@@ -91,7 +82,9 @@ def edge_middleware(
         request_id = edge_rules.request_id(headers.get("X-Request-ID"))
         bind_request_id(request_id)  # on every line of this request, the access line included
         origin = headers.get("Origin")
-        permitted = origin is not None and (allow_all or origin in allowed)
+        permitted = (
+            origin is not None and (allow_all or origin in allowed) and request.path not in ADMIN_PATHS
+        )
         status = 500
         try:
             try:
@@ -112,6 +105,7 @@ def edge_middleware(
                 response.force_close()  # "Connection: close": the server is going away
             response_headers = response.headers
             response_headers["X-Request-ID"] = request_id
+            response_headers["Server"] = edge_rules.SERVER_NAME  # not aiohttp's, with versions
             if permitted:
                 response_headers["Access-Control-Allow-Origin"] = "*" if allow_all else origin  # type: ignore[assignment]
                 response_headers["Access-Control-Expose-Headers"] = _EXPOSED

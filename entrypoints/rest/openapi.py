@@ -1,7 +1,8 @@
 """The OpenAPI 3.1 document of the REST API, generated from the models of ``schemas``.
 
 The only hand-written parts are the route table (path, method, parameters, which responses)
-and prose; every body shape comes from the pydantic models the handlers render with.
+and prose; every body shape comes from the pydantic models the handlers render with, and
+every sample answer from the rendering code itself (``examples``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pydantic.json_schema import models_json_schema
 
 from domain.candle import DEFAULT_CANDLES, MAX_CANDLES
 from entrypoints import __version__
-from entrypoints.rest import schemas
+from entrypoints.rest import examples, schemas
 
 REF = "#/components/schemas/{model}"
 
@@ -23,9 +24,11 @@ _ERRORS = {
     401: "UNAUTHORIZED: no `Authorization: Bearer <ADMIN_TOKEN>` header.",
     403: "FORBIDDEN: wrong admin token, or no ADMIN_TOKEN is configured.",
     404: "NOT_FOUND: the feature is disabled (ENABLE_SENTIMENT=false).",
-    429: "RATE_LIMITED: the client is over its per-minute limit; see `Retry-After`.",
+    429: "RATE_LIMITED: the client is over its per-minute limit (admin: 5 failed tokens a minute); "
+    "see `Retry-After`.",
     503: "PROVIDER_ERROR: every provider failed and nothing is cached; `details` maps provider id to reason. "
-    "SERVICE_UNAVAILABLE: this instance is shutting down and could not finish in time; retry.",
+    "SERVICE_UNAVAILABLE: this instance is shutting down and could not finish in time, or is at its "
+    "connection limit; retry.",
     500: "INTERNAL_ERROR: a bug; the body holds no internals, the logs have them under the request id.",
 }
 _RETRY_AFTER = {
@@ -78,24 +81,32 @@ def operations(intervals: tuple[str, ...], symbols: tuple[str, ...]) -> list[Ope
                   (503, 500), "operations"),
         Operation("get", "/api/cache/stats", "Cache counters", schemas.CacheStatsResponse, (500,), "operations"),
         Operation("post", "/api/cache/clear", "Empty the cache (admin)", schemas.CacheClearResponse,
-                  (401, 403, 500), "operations", admin=True),
+                  (401, 403, 429, 500), "operations", admin=True),
+        Operation("get", "/", "Where to start: the documentation and health", schemas.ServiceIndex, (500,),
+                  "operations"),
     ]  # fmt: skip
 
 
+def _operation_name(path: str) -> str:
+    """``/api/market/overview`` → ``market_overview``; ``/`` → ``index``."""
+    return path.removeprefix("/api/").replace("/", "_").strip("_") or "index"
+
+
+def _json(model: type[schemas.ApiModel], samples: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": REF.format(model=model.__name__)}, "examples": samples}}
+
+
 def _responses(op: Operation) -> dict[str, Any]:
-    ok = {
-        "description": "OK",
-        "content": {"application/json": {"schema": {"$ref": REF.format(model=op.model.__name__)}}},
-    }
-    responses: dict[str, Any] = {"200": ok}
+    ok = _json(op.model, examples.success(op.model))
+    responses: dict[str, Any] = {"200": {"description": "OK", "content": ok}}
     for status in op.errors:
         if op.model is schemas.HealthResponse and status == 503:
-            responses["503"] = {**ok, "description": "Unhealthy: the service cannot serve any data."}
+            responses["503"] = {"description": "Unhealthy: the service cannot serve any data.",
+                                "content": _json(op.model, examples.unhealthy())}  # fmt: skip
             continue
-        error = {"$ref": REF.format(model=schemas.ErrorResponse.__name__)}
         responses[str(status)] = {
             "description": _ERRORS[status],
-            "content": {"application/json": {"schema": error}},
+            "content": _json(schemas.ErrorResponse, examples.failure(status, op.path)),
         }
         if status in (429, 503):
             responses[str(status)]["headers"] = _RETRY_AFTER
@@ -126,7 +137,7 @@ _METRICS = {
             },
             "500": {
                 "description": _ERRORS[500],
-                "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorResponse")}}},
+                "content": _json(schemas.ErrorResponse, examples.failure(500, "/metrics")),
             },
         },
     }
@@ -140,7 +151,7 @@ def document(intervals: tuple[str, ...], symbols: tuple[str, ...], metrics: bool
     for op in operations(intervals, symbols):
         entry: dict[str, Any] = {
             "summary": op.summary,
-            "operationId": f"{op.method}_{op.path.removeprefix('/api/').replace('/', '_')}",
+            "operationId": f"{op.method}_{_operation_name(op.path)}",
             "tags": [op.tag],
             "parameters": op.parameters,
             "responses": _responses(op),

@@ -22,6 +22,8 @@ from domain.ports import CacheStats
 from domain.provider_health import ProviderHealth
 from domain.quote import CombinedQuote, PriceBoard
 from domain.sentiment import FearGreed, Sentiment
+from entrypoints import __version__
+from entrypoints.edge_rules import SERVER_NAME
 from entrypoints.rest import schemas
 
 
@@ -217,3 +219,9 @@ def health(report: HealthReport) -> schemas.HealthResponse:
         pid=os.getpid(),  # which worker answered, with serve --workers N
         timestamp=now_ms(),
     )
+
+
+def service_index() -> schemas.ServiceIndex:
+    """GET /: the service's name and version, and where its documentation and health are."""
+    return schemas.ServiceIndex(name=SERVER_NAME, version=__version__, docs="/docs", redoc="/redoc",
+                                openapi="/openapi.json", health="/api/health")  # fmt: skip

@@ -14,6 +14,8 @@ LIMITED_GROUPS = {
     "/api/sentiment": "sentiment",
     "/api/market/overview": "market",
 }
+# Routes a browser on another origin may not use: no CORS headers, preflights refused.
+ADMIN_PATHS = frozenset({"/api/cache/clear"})
 
 
 def setup_routes(app: web.Application, *, metrics: bool = True) -> None:

@@ -189,7 +189,9 @@ class ProviderStatus(ApiModel):
     """One provider's health."""
 
     name: str = Field(examples=["binance"])
-    status: Literal["online", "degraded", "offline", "disabled"]
+    status: Literal["online", "degraded", "offline", "disabled", "unknown"] = Field(
+        description="`unknown` until the provider has been called (`lastCheck` null); counts as online."
+    )
     circuit: Literal["closed", "open", "half_open"]
     latency: float | None = Field(description="Latency of the last call, milliseconds.")
     last_check: str | None = _iso_time()
@@ -229,6 +231,18 @@ class CacheClearResponse(ApiModel):
     message: str
     removed: int = Field(ge=0, description="Entries removed.")
     timestamp: int = _epoch_ms()
+    sandbox: Literal[True] | None = _sandbox()
+
+
+class ServiceIndex(ApiModel):
+    """GET /: where to start."""
+
+    name: str = Field(examples=["crypto-data-engine"])
+    version: str
+    docs: str = Field(description="Swagger UI.", examples=["/docs"])
+    redoc: str = Field(description="ReDoc.", examples=["/redoc"])
+    openapi: str = Field(description="This API's OpenAPI document.", examples=["/openapi.json"])
+    health: str = Field(description="Service and provider health.", examples=["/api/health"])
     sandbox: Literal[True] | None = _sandbox()
 
 
@@ -285,5 +299,6 @@ RESPONSE_MODELS: tuple[type[ApiModel], ...] = (
     HealthResponse,
     CacheStatsResponse,
     CacheClearResponse,
+    ServiceIndex,
     ErrorResponse,
 )

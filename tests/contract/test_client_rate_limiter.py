@@ -34,8 +34,8 @@ async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[ClientRateLim
 
 
 def test_it_has_the_client_rate_limiters_methods(limiter: ClientRateLimiter) -> None:
-    assert inspect.iscoroutinefunction(limiter.hit)
-    assert hasattr(ClientRateLimiter, "hit")
+    assert inspect.iscoroutinefunction(limiter.hit) and inspect.iscoroutinefunction(limiter.refund)
+    assert hasattr(ClientRateLimiter, "hit") and hasattr(ClientRateLimiter, "refund")
 
 
 async def test_the_first_n_requests_pass_and_say_how_many_remain(limiter: ClientRateLimiter) -> None:
@@ -59,3 +59,20 @@ async def test_clients_and_groups_have_their_own_windows(limiter: ClientRateLimi
     assert not (await limiter.hit("market", "10.0.0.1", 1)).allowed
     assert (await limiter.hit("market", "10.0.0.2", 1)).allowed  # another client
     assert (await limiter.hit("sentiment", "10.0.0.1", 1)).allowed  # another group
+
+
+async def test_a_refunded_request_no_longer_counts(limiter: ClientRateLimiter) -> None:
+    for _ in range(2):
+        await limiter.hit("admin", "10.0.0.1", 2)
+    await limiter.refund("admin", "10.0.0.1")
+    again = await limiter.hit("admin", "10.0.0.1", 2)
+    assert (again.allowed, again.remaining) == (True, 0)
+    assert not (await limiter.hit("admin", "10.0.0.1", 2)).allowed
+
+
+async def test_a_refund_touches_only_its_client_and_group(limiter: ClientRateLimiter) -> None:
+    await limiter.refund("admin", "10.0.0.9")  # nothing counted: nothing happens
+    assert (await limiter.hit("admin", "10.0.0.1", 1)).allowed
+    await limiter.refund("admin", "10.0.0.2")
+    await limiter.refund("prices", "10.0.0.1")
+    assert not (await limiter.hit("admin", "10.0.0.1", 1)).allowed

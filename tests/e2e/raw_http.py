@@ -127,3 +127,32 @@ def service_log(capsys: pytest.CaptureFixture[str]) -> Iterator[ServiceLog]:
     configure_logging("INFO", "json", secrets=[])
     yield ServiceLog(capsys)
     configure_test_logging()
+
+
+async def raw_request(
+    host: str, port: int, method: bytes, target: bytes, headers: list[tuple[bytes, bytes]]
+) -> Answer:
+    """Send one request as the exact bytes given (plus ``Host`` and ``Connection: close``) and
+    read everything until the server closes: for header values aiohttp's client will not send
+    (raw bytes, say), and answers without a Content-Length (an interim 100 first, say)."""
+    assert host == "127.0.0.1", "loopback only"
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        head = [method + b" " + target + b" HTTP/1.1", b"Host: " + host.encode(), b"Connection: close"]
+        head += [name + b": " + value for name, value in headers]
+        if method == b"POST":
+            head.append(b"Content-Length: 0")
+        writer.write(b"\r\n".join(head) + b"\r\n\r\n")
+        await writer.drain()
+        async with asyncio.timeout(10):
+            data = await reader.read()
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    top, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = top.decode("latin-1").split("\r\n")
+    found = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        found[name.strip().lower()] = value.strip()
+    return Answer(int(status_line.split(" ")[1]), found, body)

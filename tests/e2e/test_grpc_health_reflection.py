@@ -28,6 +28,21 @@ async def test_serving_for_the_server_and_market_data(grpc_service: GrpcService)
     assert await check(grpc_service, "cryptodata.v1.MarketData") == SERVING
 
 
+async def test_get_health_says_unknown_until_a_provider_is_called(grpc_service: GrpcService) -> None:
+    """Issue 13: a provider never called was reported "online" with no check behind it."""
+    fresh = await grpc_service.stub.GetHealth(pb.GetHealthRequest())
+    assert fresh.status == "healthy"
+    assert {p.name: p.status for p in fresh.providers} == dict.fromkeys(
+        ("binance", "kraken", "coingecko", "coincap", "alternative_me"), "unknown"
+    )
+    assert not any(p.HasField("last_check") for p in fresh.providers)
+    await grpc_service.stub.GetOhlcv(pb.GetOhlcvRequest(symbol="BTC"))
+    after = await grpc_service.stub.GetHealth(pb.GetHealthRequest())
+    binance = next(p for p in after.providers if p.name == "binance")
+    assert binance.status == "online" and binance.HasField("last_check")
+    assert after.status == "healthy"
+
+
 async def _break_everything(service: GrpcService, simulator: UpstreamSimulator) -> None:
     """Fail every provider enough times that each is reported offline."""
     for name in simulator.providers:
@@ -84,7 +99,7 @@ async def test_sentiment_switched_off_cannot_keep_the_service_serving(
             assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
 
     report = await service.stub.GetHealth(pb.GetHealthRequest())
-    assert {p.name: p.status for p in report.providers}["alternative_me"] == "online"
+    assert {p.name: p.status for p in report.providers}["alternative_me"] == "unknown"  # never called
     assert report.status == "unhealthy"
     async with asyncio.timeout(10):
         while await check(service, "cryptodata.v1.MarketData") != NOT_SERVING:

@@ -229,7 +229,8 @@ async def test_health_lists_each_provider_once_and_the_cache(start):
     assert sorted(names) == sorted(PROVIDERS) and len(names) == len(set(names))
     for entry in body["providers"]:
         assert set(entry) >= {"name", "status", "circuit", "latency", "lastCheck", "errorMessage"}
-        assert entry["status"] == "online"  # never called, never failed (CoinCap has a key here)
+        # Never called: "unknown" (issue 13; it said "online"), and still healthy (CoinCap has a key here).
+        assert entry["status"] == "unknown"
         assert entry["circuit"] == "closed"
         assert (entry["latency"], entry["lastCheck"], entry["errorMessage"]) == (None, None, None)
     assert set(body["cache"]) >= {"backend", "size", "hits", "misses", "hitRate"}
@@ -355,7 +356,7 @@ async def test_cors_headers_for_an_origin(start):
     assert error.status == 400 and "Access-Control-Allow-Origin" in error.headers
 
 
-@pytest.mark.parametrize("path", ["/api/ohlcv", "/api/prices", "/api/cache/clear"])
+@pytest.mark.parametrize("path", ["/api/ohlcv", "/api/prices"])
 async def test_cors_preflight(start, simulator, path):
     service = await start()
     response = await service.options(
@@ -363,15 +364,38 @@ async def test_cors_preflight(start, simulator, path):
         headers={
             "Origin": "https://dreammaker.example",
             "Access-Control-Request-Method": "GET",
-            "Access-Control-Request-Headers": "X-Request-ID",
+            "Access-Control-Request-Headers": "X-Request-ID, Authorization, X-Anything",
         },
     )
     assert response.status == 204
     assert response.headers["Access-Control-Allow-Origin"] == "*"  # CORS_ORIGINS defaults to *
     methods = {m.strip() for m in response.headers["Access-Control-Allow-Methods"].split(",")}
-    assert "GET" in methods
-    assert "x-request-id" in response.headers["Access-Control-Allow-Headers"].lower()
+    assert methods == {"GET", "HEAD"}
+    # The headers the API reads, whatever the preflight asked for (issue 13: it was echoed).
+    assert response.headers["Access-Control-Allow-Headers"] == "X-Request-ID"
     assert sum(simulator.call_counts().values()) == 0
+
+
+async def test_cors_preflight_to_the_admin_route_is_refused(start, simulator):
+    """Issue 13: admin routes are not CORS-enabled (this case used to be a 204 above)."""
+    service = await start()
+    response = await service.options(
+        "/api/cache/clear",
+        headers={
+            "Origin": "https://dreammaker.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Authorization",
+        },
+    )
+    error = await error_of(response, 403, "FORBIDDEN")
+    assert error["message"] == "admin routes are not open to cross-origin requests"
+    assert not [name for name in response.headers if name.lower().startswith("access-control-")]
+    answer = await service.post(
+        "/api/cache/clear",
+        headers={"Origin": "https://dreammaker.example", "Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    assert answer.status == 200  # same-origin tools and curl still work; browsers cannot read it
+    assert not [name for name in answer.headers if name.lower().startswith("access-control-")]
 
 
 async def test_cors_restricted_origins(start):

@@ -89,6 +89,7 @@ async def test_a_refused_request_gets_the_envelope_and_one_warning(
     assert answer.status == status
     assert answer.headers["content-type"] == "application/json"
     assert re.fullmatch(r"[0-9a-f]{32}", answer.headers["x-request-id"])
+    assert answer.headers["server"] == "crypto-data-engine"  # no Python or aiohttp versions
     body = answer.json()
     assert body["success"] is False
     assert body["error"]["code"] == code

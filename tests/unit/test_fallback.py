@@ -6,12 +6,13 @@ import pytest
 
 from domain.errors import (
     AllProvidersFailed,
+    BudgetExhausted,
     CircuitOpen,
     ProviderUnavailable,
     UpstreamRateLimited,
     UpstreamRejected,
 )
-from domain.fallback import FallbackAttempts, fallback_order
+from domain.fallback import UNKNOWN_RETRY_AFTER, FallbackAttempts, fallback_order
 
 AVAILABLE = {"binance", "kraken"}
 
@@ -55,7 +56,9 @@ def test_exhausted_lists_every_failure_in_the_order_tried() -> None:
         ("kraken", "too many requests"),
         ("coingecko", "circuit open"),
     ]
-    assert error.retry_after is None  # binance gave no retry time: it may recover any moment
+    # Binance gave no retry time; coingecko may be asked in 12.5 s (issue 13: this was None,
+    # so the answer said the default 30 s when a provider was known to be back sooner).
+    assert error.retry_after == 12.5
     for name in ("binance", "kraken", "coingecko"):
         assert name in str(error)
 
@@ -65,6 +68,17 @@ def test_retry_after_is_the_soonest_when_every_provider_gave_one() -> None:
     attempts.record(UpstreamRateLimited("kraken", "too many requests", retry_after=30.0))
     attempts.record(CircuitOpen("coingecko", "circuit open", retry_after=12.5))
     assert attempts.exhausted().retry_after == 12.5
+
+
+def test_retry_after_is_the_soonest_said_but_no_later_than_the_default_when_one_did_not_say() -> None:
+    budget = FallbackAttempts()
+    budget.record(ProviderUnavailable("binance", "server error (500)"))
+    budget.record(BudgetExhausted("kraken", "our request budget is spent", retry_after=9.5))
+    assert budget.exhausted().retry_after == 9.5  # when our budget for kraken refills
+    circuit = FallbackAttempts()
+    circuit.record(ProviderUnavailable("binance", "timed out"))
+    circuit.record(CircuitOpen("kraken", "circuit open", retry_after=60.0))
+    assert circuit.exhausted().retry_after == UNKNOWN_RETRY_AFTER == 30.0  # binance may be back first
 
 
 def test_rejected_only_when_every_provider_refused_the_request_itself() -> None:

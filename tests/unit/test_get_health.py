@@ -1,7 +1,7 @@
 """GetHealth: healthy, degraded or unhealthy from provider health, plus uptime and cache counters.
 
-The rules (application/get_health.py, API.md): healthy when every provider is online (or
-switched off) and every capability has a provider to serve it; unhealthy only when no
+The rules (application/get_health.py, API.md): healthy when every provider is online, not yet
+called ("unknown") or switched off and every capability has a provider to serve it; unhealthy only when no
 capability can be served at all and the cache holds nothing to serve; degraded in between.
 """
 
@@ -46,13 +46,37 @@ async def fail(s: Setup, name: str, times: int) -> None:
             await s.infra.calls.run(name, broken)
 
 
-async def test_all_providers_online_is_healthy() -> None:
+async def test_a_fresh_service_is_healthy_with_every_provider_unknown() -> None:
+    """Issue 13: a provider never called is "unknown" (it was "online"); it counts as online."""
     s = setup()
     report = await s.use_case.execute()
     assert report.status == "healthy"
     assert [p.name for p in report.providers] == list(PROVIDERS)
-    assert all(p.status == "online" for p in report.providers)
+    assert [p.status for p in report.providers] == ["unknown"] * len(PROVIDERS)
     assert report.version == "1.2.3"
+
+
+async def test_providers_online_and_not_yet_called_are_healthy() -> None:
+    s = setup()
+    await s.infra.calls.run("binance", _answer)
+    report = await s.use_case.execute()
+    assert {p.name: p.status for p in report.providers} == {
+        "binance": "online", "kraken": "unknown", "coingecko": "unknown", "coincap": "unknown",
+        "alternative_me": "unknown",
+    }  # fmt: skip
+    assert report.status == "healthy"
+
+
+async def test_a_failing_provider_with_the_others_not_yet_called_is_degraded() -> None:
+    s = setup()
+    await fail(s, "binance", 1)
+    report = await s.use_case.execute()
+    assert next(p for p in report.providers if p.name == "binance").status == "degraded"
+    assert report.status == "degraded"
+
+
+async def _answer() -> str:
+    return "answer"
 
 
 async def test_a_provider_switched_off_by_configuration_keeps_the_service_healthy() -> None:
@@ -155,7 +179,7 @@ async def test_a_capability_switched_off_does_not_count_as_served() -> None:
     for name in ("binance", "kraken", "coingecko", "coincap"):
         await fail(s, name, 3)
     report = await use_case.execute()
-    assert next(p for p in report.providers if p.name == "alternative_me").status == "online"
+    assert next(p for p in report.providers if p.name == "alternative_me").status == "unknown"  # never called
     assert report.status == "unhealthy"
 
 

@@ -18,6 +18,7 @@ from domain.errors import (
     UpstreamRateLimited,
     UpstreamRejected,
 )
+from domain.fallback import UNKNOWN_RETRY_AFTER
 from domain.interval import IntervalParser
 from domain.symbol import SymbolParser
 from tests.fakes import FakeOhlcvProvider
@@ -139,13 +140,14 @@ async def test_retry_after_is_the_soonest_any_provider_gave() -> None:
     assert caught.value.retry_after == 15
 
 
-async def test_no_retry_after_when_any_provider_gave_none() -> None:
+async def test_retry_after_is_the_default_at_most_when_any_provider_gave_none() -> None:
     s = setup()
     s.binance.error = UpstreamRateLimited("binance", "HTTP 429", retry_after=60)
     s.kraken.error = ProviderUnavailable("kraken", "timed out")  # may recover any moment
     with pytest.raises(AllProvidersFailed) as caught:
         await s.use_case.execute("BTC", "1h", 100)
-    assert caught.value.retry_after is None
+    # Issue 13: the soonest known time, capped by the default (it was None, meaning the default).
+    assert caught.value.retry_after == UNKNOWN_RETRY_AFTER == 30.0
 
 
 async def test_a_disabled_provider_is_named_when_all_fail() -> None:

@@ -140,7 +140,8 @@ async def test_when_every_provider_fails_each_reason_is_listed() -> None:
     with pytest.raises(AllProvidersFailed) as caught:
         await s.use_case.execute("BTC")
     assert caught.value.failures == {"coingecko": "HTTP 429", "coincap": "HTTP 502", "binance": "timeout"}
-    assert caught.value.retry_after is None  # binance named no time: it may recover any moment
+    # Binance named no time, coincap 5 s: ask again in 5 s (issue 13: this was None, the default 30).
+    assert caught.value.retry_after == 5
 
 
 async def test_retry_after_is_the_soonest_when_every_provider_named_one() -> None:

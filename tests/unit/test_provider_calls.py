@@ -83,11 +83,12 @@ async def test_registered_providers_are_reported_before_any_call_in_registration
         calls.register(name)
     report = await calls.health()
     assert [h.name for h in report] == ["binance", "kraken", "coingecko"]
-    assert all(h.status == "online" and h.latency_ms is None and h.last_check is None for h in report)
+    # Never called: "unknown" (issue 13; it said "online" with no check behind it).
+    assert all(h.status == "unknown" and h.latency_ms is None and h.last_check is None for h in report)
     assert tuple(h.name for h in await calls.health()) == ("binance", "kraken", "coingecko")
 
 
-@pytest.mark.parametrize(("failures", "status"), [(0, "online"), (1, "degraded"), (2, "degraded"), (3, "offline"), (5, "offline")])
+@pytest.mark.parametrize(("failures", "status"), [(0, "unknown"), (1, "degraded"), (2, "degraded"), (3, "offline"), (5, "offline")])
 async def test_status_follows_consecutive_failures(failures: int, status: str) -> None:
     calls = ProviderCalls(FakeClock(T0), request_timeout=5)
     calls.register("kraken")
@@ -273,7 +274,7 @@ async def test_a_spent_budget_refuses_without_running_or_touching_health() -> No
         await calls.run("coingecko", operation)
     assert operation.runs == 0
     health = await health_of(calls, "coingecko")
-    assert (health.status, health.calls) == ("online", 0)
+    assert (health.status, health.calls) == ("unknown", 0)  # refused: still never called
 
 
 async def test_an_available_budget_is_spent_once_per_call() -> None:
@@ -282,3 +283,13 @@ async def test_an_available_budget_is_spent_once_per_call() -> None:
     await calls.run("coingecko", Operation())
     await calls.run("coingecko", Operation())
     assert budgets.taken == ["coingecko", "coingecko"]
+
+
+@pytest.mark.parametrize(("circuit", "status"), [("open", "offline"), ("half_open", "degraded")])
+async def test_a_provider_never_called_here_follows_a_circuit_opened_elsewhere(circuit: str, status: str) -> None:
+    """Circuits may be shared (Redis): what another replica learnt beats "unknown"."""
+    breakers = FakeBreakers()
+    breakers.set_state("kraken", circuit)
+    calls = ProviderCalls(FakeClock(T0), request_timeout=5, breakers=breakers)
+    calls.register("kraken")
+    assert (await health_of(calls, "kraken")).status == status

@@ -53,6 +53,13 @@ def test_all_providers_failed_is_a_503_with_each_reason_and_retry_after() -> Non
     assert response is not None and response.headers["Retry-After"] == "13"
 
 
+@pytest.mark.parametrize(("retry_after", "seconds"), [(0.0, 1), (0.0004, 1), (None, 30)])
+def test_a_wait_that_has_passed_is_one_second_not_the_default(retry_after: float | None, seconds: int) -> None:
+    response = response_for(AllProvidersFailed({"kraken": "our request budget is spent"}, retry_after=retry_after))
+    assert _error_of(response)[1]["retryAfter"] == seconds
+    assert response is not None and response.headers["Retry-After"] == str(seconds)
+
+
 def test_a_disabled_feature_is_not_found() -> None:
     status, body = _error_of(response_for(FeatureDisabled("sentiment is switched off")))
     assert (status, body["code"], body["message"]) == (404, "NOT_FOUND", "sentiment is switched off")
