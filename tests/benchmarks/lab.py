@@ -41,6 +41,10 @@ BASE_SETTINGS: dict[str, tuple[str, str]] = {
         HUGE_LIMIT,
         "the limiter stays on (its cost is part of every request) but never answers 429 to the load generator",
     ),
+    "MAX_CONNECTIONS_PER_CLIENT": (
+        HUGE_LIMIT,
+        "every load generator connection comes from 127.0.0.1: the cold burst opens 500 at once",
+    ),
     "SHUTDOWN_GRACE": ("1", "quicker teardown between benchmarks"),
 }
 
@@ -196,6 +200,7 @@ class Lab:
             CACHE_BACKEND="memory",
             COINCAP_API_KEY="bench-coincap-key",
             SHUTDOWN_GRACE="1",
+            MAX_CONNECTIONS_PER_CLIENT=HUGE_LIMIT,
         )
         for kind in ("PRICES", "OHLCV", "SENTIMENT", "MARKET"):
             env[f"CACHE_TTL_{kind}"] = LONG_TTL
