@@ -265,7 +265,6 @@ ErrorCode = Literal[
     "SERVICE_UNAVAILABLE",
     "INTERNAL_ERROR",
     "NOT_IMPLEMENTED",
-    "SERVICE_UNAVAILABLE",
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 import time
@@ -84,3 +85,12 @@ async def until(condition: Any, timeout: float = 30) -> None:
                 await asyncio.sleep(0.02)
     except TimeoutError:
         raise AssertionError(f"still not true after {timeout} s: {condition.__doc__ or condition}") from None
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie waiting for its parent does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"

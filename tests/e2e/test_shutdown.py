@@ -21,7 +21,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from protos.cryptodata.v1 import market_data_pb2 as pb
 from protos.cryptodata.v1 import market_data_pb2_grpc as pb_grpc
 from simulator import UpstreamSimulator
-from tests.e2e.served_process import ServedProcess, until
+from tests.e2e.served_process import ServedProcess, alive, until
 from tests.e2e.test_grpc_serve import REPO_ROOT
 from tests.redis_server import free_port
 
@@ -170,14 +170,6 @@ async def test_sigterm_ends_grpc_calls_and_streams_and_exits_within_the_grace(
     assert (logged["cut"], logged["finishing"]) == ("UNAVAILABLE", "OK")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-
-
 async def test_sigterm_to_the_workers_supervisor_answers_everyone_and_the_tree_exits_within_the_grace(
     simulator: UpstreamSimulator, tmp_path: Path
 ) -> None:
@@ -203,7 +195,7 @@ async def test_sigterm_to_the_workers_supervisor_answers_everyone_and_the_tree_e
             served.terminate()
             answers = {request_id: await task for request_id, task in cut.items()}
             code, exited_after = await served.exit()
-        still_running = {pid for pid in pids if _alive(pid)}
+        still_running = {pid for pid in pids if alive(pid)}
     finally:
         await served.kill()
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 
 from simulator import UpstreamSimulator
+from tests.e2e.served_process import alive
 from tests.e2e.test_grpc_serve import _environment
 from tests.redis_server import free_port
 
@@ -79,16 +80,8 @@ async def _both_worker_pids(port: int) -> set[int]:
         await asyncio.sleep(0.2)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-
-
 async def _until_gone(pids: set[int]) -> None:
-    while any(_alive(pid) for pid in pids):
+    while any(alive(pid) for pid in pids):
         await asyncio.sleep(0.2)
 
 
@@ -109,7 +102,7 @@ async def test_a_worker_that_dies_stops_the_others_and_fails_the_service(
             process.kill()
             await process.wait()
     assert code == 1
-    assert not _alive(survivor)
+    assert not alive(survivor)
 
 
 async def test_workers_stop_when_their_supervisor_is_killed(simulator: UpstreamSimulator, tmp_path: Path) -> None:
@@ -124,9 +117,9 @@ async def test_workers_stop_when_their_supervisor_is_killed(simulator: UpstreamS
             await _until_gone(pids)
     finally:
         for pid in pids:
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)
-    assert not any(_alive(pid) for pid in pids)
+    assert not any(alive(pid) for pid in pids)
 
 
 async def test_any_worker_answers_a_scrape_with_the_whole_services_metrics(
