@@ -62,5 +62,5 @@ async def test_serve_raises_the_soft_file_limit_and_logs_it(
     [line] = [line for line in lines if line["event"] == "file limit"]
     assert (line["level"], line["soft_before"], line["soft"], line["hard"]) == ("info", LOWERED, raised, hard)
     assert line["served"] + line["reserve"] == raised
-    assert line["reserve"] == min(line["open_at_start"] + 128, raised // 2)
+    assert line["reserve"] == min(line["open_at_start"] + 256 + 128 + 64, raised // 2)
     assert line["per_client"] == 256

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import pytest
 
-from entrypoints.rest.connections.file_limit import HEADROOM, FileLimit, open_descriptors, raise_file_limit
+from entrypoints.rest.connections.file_limit import (
+    HEADROOM,
+    HEALTH_SLICE,
+    FileLimit,
+    open_descriptors,
+    raise_file_limit,
+)
 
 resource = pytest.importorskip("resource")  # not on Windows
 
 
-def test_the_reserve_is_the_descriptors_open_at_start_plus_headroom() -> None:
+def test_the_reserve_is_the_descriptors_open_at_start_plus_headroom_plus_the_health_slice() -> None:
     limit = FileLimit(soft_before=1024, soft=65536, hard=65536, open_at_start=40)
-    assert (limit.reserve, limit.served, limit.with_reserve) == (40 + HEADROOM, 65536 - 168, 65536 - 168 + 84)
+    reserve = 40 + HEADROOM + HEALTH_SLICE
+    assert (limit.reserve, limit.served, limit.with_reserve) == (reserve, 65536 - reserve, 65536 - reserve + 64)
+    # What the service keeps for itself is never less than what it opened, its whole upstream
+    # pool (256) and 128 more, whatever health and metrics take.
+    assert limit.soft - limit.with_reserve == 40 + 256 + 128
 
 
-def test_a_small_limit_keeps_half_for_the_reserve() -> None:
+def test_a_small_limit_keeps_half_for_the_reserve_and_a_quarter_of_that_for_health() -> None:
     limit = FileLimit(soft_before=200, soft=200, hard=200, open_at_start=30)
-    assert (limit.reserve, limit.served, limit.with_reserve) == (100, 100, 150)
+    assert (limit.reserve, limit.served, limit.with_reserve) == (100, 100, 125)
 
 
 def test_no_limit_known_means_no_reserve() -> None:

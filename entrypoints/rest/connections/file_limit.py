@@ -11,9 +11,14 @@ try:  # not on Windows
 except ImportError:  # pragma: no cover - Windows
     resource = None  # type: ignore[assignment]
 
-# Descriptors kept free beyond those open at start: the upstream connection pool (100), Redis,
-# log files, and the health and metrics answers of the reserve itself.
-HEADROOM = 128
+from application.upstream_concurrency import MOST_CONNECTIONS
+
+# Descriptors the service keeps for itself beyond those open at start: the whole upstream
+# connection pool, plus Redis, gRPC and log files.
+HEADROOM = MOST_CONNECTIONS + 128
+# Connections past the served ones that are still accepted, for health and metrics only: on top
+# of the service's own descriptors, never taken out of them.
+HEALTH_SLICE = 64
 # When the hard limit is "unlimited", raise the soft one this far (Linux refuses more than
 # fs.nr_open, 1048576 by default).
 _UNLIMITED_TARGET = 1 << 20
@@ -31,11 +36,11 @@ class FileLimit:
 
     @property
     def reserve(self) -> int | None:
-        """Descriptors not given to client connections: those open at start plus ``HEADROOM``,
-        at most half the limit."""
+        """Descriptors not given to normal client connections: those open at start, the
+        service's own ``HEADROOM`` and the ``HEALTH_SLICE``, at most half the limit."""
         if self.soft is None:
             return None
-        return min(self.open_at_start + HEADROOM, self.soft // 2)
+        return min(self.open_at_start + HEADROOM + HEALTH_SLICE, self.soft // 2)
 
     @property
     def served(self) -> int | None:
@@ -44,9 +49,12 @@ class FileLimit:
 
     @property
     def with_reserve(self) -> int | None:
-        """Client connections at all: past ``served``, half the reserve answers health and
-        metrics; the other half stays for the service's own descriptors."""
-        return None if self.soft is None else self.served + self.reserve // 2  # type: ignore[operator]
+        """Client connections at all: past ``served``, a slice of the reserve answers health
+        and metrics (``HEALTH_SLICE``, at most a quarter of a reserve cut to half the limit);
+        the rest stays for the service's own descriptors."""
+        if self.soft is None:
+            return None
+        return self.served + min(HEALTH_SLICE, self.reserve // 4)  # type: ignore[operator]
 
 
 def open_descriptors() -> int:
