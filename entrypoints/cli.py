@@ -65,9 +65,14 @@ def main(argv: list[str] | None = None) -> None:
             grace=settings.shutdown_grace, sandbox_seed=settings.sandbox_seed if settings.sandbox else None,
         )  # fmt: skip
         exit_now(code)  # the workers are gone and everything is closed: no slow teardown
+    async def serve_then_exit() -> None:
+        await run(settings, rest=not args.grpc_only, grpc=not args.rest_only, hard_stop=True)
+        # Everything is closed: exit here, before the event loop's own teardown, which waits
+        # without limit for executor threads (a resolver lookup, say).
+        exit_now(0)
+
     try:
-        serving = run(settings, rest=not args.grpc_only, grpc=not args.rest_only, hard_stop=True)
-        event_loop.run(serving, settings.event_loop)
+        event_loop.run(serve_then_exit(), settings.event_loop)
     except KeyboardInterrupt:  # a second Ctrl-C during the graceful shutdown
         sys.exit(130)
     exit_now(0)  # everything is closed: no slow teardown eating into SHUTDOWN_GRACE

@@ -35,7 +35,8 @@ log = structlog.get_logger("shutdown")
 
 ANSWER_MARGIN = 0.5  # seconds before the grace ends when in-flight requests are answered "unavailable"
 CLOSE_MARGIN = 0.25  # seconds past the grace the resources may take to close
-HARD_STOP_MARGIN = 0.5  # seconds past the grace when a process still alive is ended
+HARD_STOP_MARGIN = 0.5  # seconds past the grace when a process still alive ends itself
+KILL_MARGIN = 0.9  # seconds past the grace when a supervisor kills a worker still alive
 RETRY_AFTER = 1  # seconds: another instance (or this one, restarted) answers a retry
 
 
@@ -62,8 +63,15 @@ class ShutdownTimeline:
 
     @property
     def hard_stop_after(self) -> float:
-        """A process still alive now is stuck: it is ended (by itself, or by its supervisor)."""
+        """A process still alive now is stuck: it ends itself."""
         return self.grace + HARD_STOP_MARGIN
+
+    @property
+    def kill_after(self) -> float:
+        """A worker still alive now did not even manage that: its supervisor kills it. Later
+        than ``hard_stop_after`` so a worker's own exit (and its last log lines) comes first,
+        and still inside the grace + 1 s the whole process tree has."""
+        return self.grace + KILL_MARGIN
 
 
 class ShuttingDown(Exception):
@@ -191,8 +199,14 @@ def exit_now(code: int) -> NoReturn:
 def _hard_stop(grace: float) -> None:
     """The last resort, on a watchdog thread: something ignored the shutdown.
 
-    No flushing here (the stuck main thread may hold the locks it needs); stderr is line
-    buffered, so this line is out already.
+    The line goes straight to file descriptor 2, never blocking: the stuck main thread may
+    hold the stderr stream's lock, or be blocked writing to a pipe nobody reads, and the exit
+    must happen whatever becomes of the line.
     """
-    log.error("shutdown overran SHUTDOWN_GRACE: exiting now", grace=grace)
+    line = f'{{"event":"shutdown overran SHUTDOWN_GRACE: exiting now","level":"error","grace":{grace}}}\n'
+    try:
+        os.set_blocking(2, False)
+        os.write(2, line.encode())
+    except OSError:  # a full pipe or a closed descriptor: exit without the line
+        pass
     os._exit(1)

@@ -64,6 +64,9 @@ def _worker(
             )  # fmt: skip
         finally:
             watcher.cancel()
+        # Everything is closed: exit here, before the event loop's own teardown, which waits
+        # without limit for executor threads (a resolver lookup, say).
+        exit_now(0)
 
     try:
         event_loop.run(serve(), settings.event_loop)
@@ -172,7 +175,7 @@ def _supervise(
         signal_all(signal.SIGTERM)
     log.info("workers started", count=count, pids=[w.pid for w in workers])
     reported: set[str] = set()
-    hard_stop_after = ShutdownTimeline(grace).hard_stop_after
+    kill_after = ShutdownTimeline(grace).kill_after
     while any(worker.is_alive() for worker in workers):
         # Wakes at once when a worker exits, or when a signal arrives (the handler runs, and
         # the wait resumes: at most _WAKE later the loop sees ``stopping``).
@@ -193,7 +196,7 @@ def _supervise(
                 stopped_at = time.monotonic()
                 signal_all(signal.SIGTERM)
         if stopping and kill_at is None:
-            kill_at = stopped_at + hard_stop_after
+            kill_at = stopped_at + kill_after
         if kill_at is not None and time.monotonic() >= kill_at:
             log.error("workers did not stop in time, killing them")
             signal_all(signal.SIGKILL)

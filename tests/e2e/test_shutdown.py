@@ -249,3 +249,35 @@ async def test_a_process_whose_shutdown_is_stuck_ends_itself_past_the_grace(tmp_
 
     assert process.returncode == 1
     assert b"shutdown overran SHUTDOWN_GRACE: exiting now" in stderr
+
+
+async def test_the_watchdog_ends_a_process_blocked_writing_to_a_full_stderr(tmp_path: Path) -> None:
+    """The last resort must not need the stderr stream: here the main thread is stuck writing
+    to a pipe nobody reads (holding the stream's lock), and the process still ends on time."""
+    script = tmp_path / "blocked.py"
+    script.write_text(
+        "import asyncio, sys\n"
+        "from entrypoints.log import configure_logging\n"
+        "from entrypoints.shutdown import ShutdownCoordinator\n"
+        "async def main():\n"
+        "    configure_logging('INFO', 'json')\n"  # the service's log lines go to stderr
+        "    ShutdownCoordinator(0.2, hard_stop=True).begin()\n"
+        "    while True:\n"
+        "        sys.stderr.write('x' * 65536)\n"  # blocks once the pipe is full: nobody reads it
+        "asyncio.run(main())\n"
+    )
+    unread, stderr = os.pipe()  # a plain pipe this test never reads: it fills at 64 KB
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(script), cwd=REPO_ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=stderr
+        )
+        os.close(stderr)
+        try:
+            code = await asyncio.wait_for(process.wait(), 10)  # due at 0.2 + 0.5 s
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    finally:
+        os.close(unread)
+    assert code == 1

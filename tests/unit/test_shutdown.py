@@ -28,6 +28,8 @@ def test_the_timeline_keeps_within_the_grace_plus_one_second(
 
     assert steps == expected
     assert timeline.hard_stop_after < grace + 1  # the contract's bound, with room for the exit itself
+    # A supervisor kills a stuck worker only after the worker's own exit was due, still in time.
+    assert timeline.hard_stop_after < timeline.kill_after == grace + 0.9 < grace + 1
 
 
 async def test_before_the_cut_a_cancellation_is_not_the_shutdowns() -> None:
