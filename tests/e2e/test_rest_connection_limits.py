@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
+from email.utils import parsedate_to_datetime
 from collections.abc import AsyncIterator
 
 import pytest
@@ -66,12 +68,59 @@ async def test_a_client_trickling_its_request_head_gets_408_and_is_closed(
     assert 0.5 - SKEW <= elapsed < 0.5 + LATE
     assert answer.status == 408
     assert answer.headers["connection"] == "close"
+    assert answer.headers["server"] == "crypto-data-engine"  # as on every other answer
+    assert abs(parsedate_to_datetime(answer.headers["date"]).timestamp() - time.time()) < 60
     assert re.fullmatch(r"[0-9a-f]{32}", answer.headers["x-request-id"])
     assert answer.json()["error"]["code"] == "REQUEST_TIMEOUT"
     warnings = service_log.above_info()
     assert [(line["event"], line["answered"], line["request_id"]) for line in warnings] == [
         ("request head timed out", True, answer.headers["x-request-id"])
     ]
+
+
+async def test_a_partial_head_behind_a_complete_request_in_the_same_write_gets_408(
+    serve: StartService,
+) -> None:
+    # The clock of the second head starts when its first bytes arrive, although they came
+    # with a complete request (so the server was never idle waiting for them).
+    service = await serve(http_header_timeout=0.5, http_keepalive_timeout=30)
+    client = await RawConnection.open(service.rest_port)  # type: ignore[arg-type]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        await client.send(b"GET /api/health HTTP/1.1\r\nHost: test\r\n\r\nGET /api/health HTTP/1.1\r\nHo")
+        first = await client.response()
+        second = await client.response()
+        assert await client.closed_by_server() == b""
+        elapsed = loop.time() - started
+    finally:
+        await client.close()
+    assert (first.status, second.status) == (200, 408)
+    assert second.json()["error"]["code"] == "REQUEST_TIMEOUT"
+    assert 0.5 - SKEW <= elapsed < 0.5 + LATE  # not the keep-alive timeout's 30 s
+
+
+async def test_a_partial_head_sent_while_a_handler_runs_gets_408_after_its_answer(
+    serve: StartService, simulator: UpstreamSimulator
+) -> None:
+    for provider in ("alternative_me", "binance"):
+        simulator.set_fault(provider, "slow", delay=1.0)
+    service = await serve(http_header_timeout=0.3, http_keepalive_timeout=30)
+    client = await RawConnection.open(service.rest_port)  # type: ignore[arg-type]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        await client.send(b"GET /api/sentiment HTTP/1.1\r\nHost: test\r\n\r\n")
+        await asyncio.sleep(0.1)  # the handler waits for the slow upstream
+        await client.send(b"GET /api/health HTTP/1.1\r\nHo")
+        first = await client.response()
+        second = await client.response()  # overdue since 0.4 s: sent once the first is answered
+        assert await client.closed_by_server() == b""
+        elapsed = loop.time() - started
+    finally:
+        await client.close()
+    assert (first.status, second.status) == (200, 408)
+    assert 1.0 - SKEW <= elapsed < 1.0 + LATE  # not the keep-alive timeout's 30 s
 
 
 async def test_a_connection_that_sends_nothing_is_closed_after_the_header_timeout(

@@ -4,11 +4,13 @@ WARNING line without a traceback; a flood of them is rate limited in the log."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
 from aiohttp import http_parser
 
+from simulator import UpstreamSimulator
 from tests.e2e import raw_http
 from tests.e2e.raw_http import RawConnection, ServiceLog, StartService
 
@@ -101,6 +103,25 @@ async def test_a_refused_request_gets_the_envelope_and_one_warning(
     assert warnings[0]["request_id"] == answer.headers["x-request-id"]
     assert len(warnings[0]["reason"]) <= 64
     assert not any("exception" in line or "exc_info" in line for line in service_log.lines())
+
+
+async def test_an_over_long_header_sent_while_a_handler_runs_gets_431(
+    serve: StartService, simulator: UpstreamSimulator
+) -> None:
+    simulator.set_fault("alternative_me", "slow", delay=0.5)
+    service = await serve()
+    client = await RawConnection.open(service.rest_port)  # type: ignore[arg-type]
+    try:
+        await client.send(b"GET /api/sentiment HTTP/1.1\r\nHost: a\r\n\r\n")
+        await asyncio.sleep(0.1)  # the handler waits for the slow upstream
+        await client.send(CASES["64 KB header"][0])
+        assert (await client.response()).status == 200
+        answer = await client.response()
+        assert await client.closed_by_server() == b""
+    finally:
+        await client.close()
+    assert answer.status == 431
+    assert answer.json()["error"]["code"] == "HEADERS_TOO_LARGE"
 
 
 async def test_a_flood_of_refused_requests_logs_one_line_per_kind_per_window(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
 
+from entrypoints.edge_rules import SERVER_NAME
 from entrypoints.rest.errors import envelope
 
 
@@ -26,6 +28,8 @@ def raw_envelope(status: int, code: str, message: str, request_id: str) -> bytes
     assert isinstance(body, bytes)
     head = (
         f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+        f"Date: {formatdate(usegmt=True)}\r\n"
+        f"Server: {SERVER_NAME}\r\n"
         "Content-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n"
         f"X-Request-ID: {request_id}\r\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.client_input import clipped
 from entrypoints.edge_metrics import EdgeMetrics
 from entrypoints.rest.connections.flood_log import FloodLog
 from entrypoints.rest.connections.parser_errors import ParserAnswer
@@ -72,4 +73,4 @@ class ConnectionGuard:
             self.metrics.request(RESERVE_ROUTE, "other", 503, 0.0)
         self.flood.warning("reserve_refused", "request refused: only /api/health and /metrics are served "
                            "from the connection reserve", client=client, method=method[:16],
-                           path=path[:64], request_id=request_id)  # fmt: skip
+                           path=clipped(path), request_id=request_id)  # fmt: skip

@@ -19,7 +19,8 @@ from typing import Any
 
 from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError, LineTooLong
 
-QUOTED = 64  # characters of client input an answer may repeat, at most
+from domain.client_input import QUOTE_LIMIT
+
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}")  # an HTTP method is a token (RFC 9110)
 _TLS_RECORD = b"\x16\x03"  # a TLS handshake record: a ClientHello sent to the plain-HTTP port
 ALLOWED_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
@@ -36,10 +37,10 @@ class ParserAnswer:
 
 
 def reason_of(error: HttpProcessingError) -> str:
-    """The parser's own words, cut to their first line and to ``QUOTED`` characters (they
+    """The parser's own words, cut to their first line and to ``QUOTE_LIMIT`` characters (they
     may quote the request)."""
     first = error.message.split("\n", 1)[0].rstrip(": ")
-    return first[:QUOTED]
+    return first[:QUOTE_LIMIT]
 
 
 def answer_for(error: HttpProcessingError, head: bytes, max_line: int, max_headers: int) -> ParserAnswer:
