@@ -79,7 +79,8 @@ def response_for(error: BaseException) -> web.Response | None:
     if isinstance(error, FeatureDisabled):
         return envelope(404, "NOT_FOUND", str(error))
     if isinstance(error, ShuttingDown):
-        return envelope(503, error.code, str(error), None, error.retry_after)
+        # details.reason tells this 503 apart from the connection reserve's (same code).
+        return envelope(503, error.code, str(error), {"reason": "shutting_down"}, error.retry_after)
     if isinstance(error, ApiError):
         return envelope(error.status, error.code, bounded(error.message), error.details, error.retry_after)
     if isinstance(error, web.HTTPException) and error.status >= 400:

@@ -250,6 +250,7 @@ async def test_past_the_reserve_only_health_and_metrics_are_answered(
         assert refused.headers["retry-after"] == "5"
         assert re.fullmatch(r"[0-9a-f]{32}", refused.headers["x-request-id"])
         assert refused.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+        assert refused.json()["error"]["details"] == {"reason": "connection_reserve"}
 
         for path in ("/api/health", "/metrics"):  # in the reserve: answered, then closed
             probe = await RawConnection.open(port)

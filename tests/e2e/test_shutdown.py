@@ -54,6 +54,7 @@ def _assert_cut(answer: Answer, request_id: str) -> None:
     assert answer.headers["Connection"] == "close"
     assert answer.body["success"] is False
     assert answer.body["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert answer.body["error"]["details"] == {"reason": "shutting_down"}
     assert answer.body["error"]["retryAfter"] == 1
     assert answer.at >= CUT_AFTER  # the drain let it run until the grace was nearly spent
 

@@ -203,7 +203,8 @@ class GuardedRequestHandler(RequestHandler):
                 guard.reserve_refused(client, request.method, request.path, request_id)
                 response = envelope_response(503, "SERVICE_UNAVAILABLE",
                                              "the server is at its connection limit; retry later",
-                                             request_id, retry_after=RESERVE_RETRY_AFTER)  # fmt: skip
+                                             request_id, details={"reason": "connection_reserve"},
+                                             retry_after=RESERVE_RETRY_AFTER)  # fmt: skip
             response.force_close()
             return response
 
