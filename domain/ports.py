@@ -5,12 +5,13 @@ Adapters implement them; the application depends only on these.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from domain.candle import CandleSeries
 from domain.interval import Interval
+from domain.live import StreamEvent, StreamKey, StreamStatus
 from domain.market import MarketOverview
 from domain.quote import Quote
 from domain.sentiment import FearGreedHistory
@@ -82,6 +83,92 @@ class SentimentProvider(Provider, Protocol):
 
     async def fetch_fear_greed(self, days: int) -> FearGreedHistory:
         """Return the last ``days`` daily readings, newest first."""
+        ...
+
+
+class StreamSink(Protocol):
+    """Where a ``MarketStream`` reports what happens on its connections. Called from the
+    stream's own task; every method returns at once (never blocks the reading of frames)."""
+
+    def live(self, provider: str, keys: frozenset[StreamKey]) -> None:
+        """``keys`` are subscribed from now on (after a connect, a reconnect, or a new
+        subscription): their events flow without a break from here, and whatever happened to
+        them before this call was not seen and must be filled from elsewhere (REST)."""
+        ...
+
+    def event(self, event: StreamEvent) -> None:
+        """A candle or ticker event, in the order the exchange sent them."""
+        ...
+
+    def lost(self, provider: str, reason: str, failures: int) -> None:
+        """The connection is gone (or could not be opened): ``failures`` counts the attempts in
+        a row that failed to bring subscriptions up (0 when a connection that was up dropped)."""
+        ...
+
+
+@runtime_checkable
+class MarketStream(Provider, Protocol):
+    """An exchange's WebSocket market streams: holds the streams it is told to want, over as
+    few connections as the exchange's limits allow, and reopens them when they break."""
+
+    def supports(self, key: StreamKey) -> bool:
+        """Whether this exchange can stream ``key`` at all (answered without I/O)."""
+        ...
+
+    def want(self, keys: frozenset[StreamKey]) -> None:
+        """Hold exactly ``keys`` from now on: the difference with what is held becomes batched
+        subscribe/unsubscribe messages; nothing wanted closes the connections. Returns at once."""
+        ...
+
+    async def run(self, sink: StreamSink) -> None:
+        """Connect, subscribe and read until cancelled, reconnecting with capped, jittered
+        backoff; report to ``sink``. Never raises except ``CancelledError``."""
+        ...
+
+    def status(self) -> StreamStatus:
+        """The provider's connection state for health."""
+        ...
+
+
+BusMessage = StreamEvent | StreamStatus
+
+
+class EventBus(Protocol):
+    """Carries live events from the replica that holds the upstream streams to every replica
+    (itself included). In one process it is a fan-out in memory; across replicas Redis pub/sub."""
+
+    async def publish(self, message: BusMessage) -> None:
+        """Send ``message`` to every listener of every replica."""
+        ...
+
+    def listen(self) -> AsyncIterator[BusMessage]:
+        """Every message published from now on, in publishing order per publisher, until the
+        iterator is closed."""
+        ...
+
+
+class StreamLease(Protocol):
+    """Who holds the upstream streams: one replica at a time."""
+
+    async def hold(self, ttl: float) -> bool:
+        """Take or renew the lease for ``ttl`` seconds; True while this replica holds it."""
+        ...
+
+    async def release(self) -> None:
+        """Give the lease up if held, so another replica takes over at once."""
+        ...
+
+
+class StreamDemand(Protocol):
+    """Which streams the clients of all replicas watch."""
+
+    async def announce(self, keys: frozenset[StreamKey], ttl: float) -> None:
+        """This replica's clients watch ``keys`` (for ``ttl`` seconds unless announced again);
+        replaces this replica's previous announcement."""
+        ...
+
+    async def wanted(self) -> frozenset[StreamKey]:
+        """Every key some replica announced and whose announcement has not expired."""
         ...
 
 
