@@ -82,6 +82,10 @@ class Application(containers.DeclarativeContainer):
         version=__version__,
     )
     cache_admin = providers.Singleton(CacheAdmin, cache=shared.cache)
+    # Live streams (issue 14): placeholders until the live feed and the stream supervisor are
+    # built here; the edges treat None as "live streams are off".
+    live_feed = providers.Object(None)
+    stream_report = providers.Object(None)
     client_limits = providers.Singleton(
         ClientLimits,
         limiter=shared.client_limiter,

@@ -13,6 +13,8 @@ from application.get_market_overview import GetMarketOverview
 from application.get_ohlcv import GetOhlcv
 from application.get_prices import GetPrices
 from application.get_sentiment import GetSentiment
+from application.live.feed import LiveFeed
+from application.live.interest import StreamReport
 from entrypoints.edge_metrics import EdgeMetrics
 from entrypoints.log import AccessLog, open_access_log
 
@@ -30,6 +32,10 @@ class UseCases:
     client_limits: ClientLimits
     metrics: EdgeMetrics
     access_log: AccessLog
+    #: Live candles and prices (None while live streams are not built, or STREAM_ENABLED=false).
+    live: LiveFeed | None = None
+    #: The upstream stream providers' state, for health (None without live streams).
+    streams: StreamReport | None = None
 
 
 class Edge(containers.DeclarativeContainer):
@@ -52,4 +58,6 @@ class Edge(containers.DeclarativeContainer):
         client_limits=application.client_limits,
         metrics=metrics,
         access_log=access_log,
+        live=application.live_feed,
+        streams=application.stream_report,
     )
