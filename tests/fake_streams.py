@@ -140,7 +140,9 @@ class RecordingBus:
     def candles(self) -> list[tuple[int, float, bool, str]]:
         """The candle events published: (open time, close, closed, source)."""
         return [
-            (m.candle.timestamp, m.candle.close, m.closed, m.source) for m in self.published if isinstance(m, CandleEvent)
+            (m.candle.timestamp, m.candle.close, m.closed, m.source)
+            for m in self.published
+            if isinstance(m, CandleEvent)
         ]
 
 

@@ -73,7 +73,9 @@ def decode_message(blob: bytes | str) -> BusMessage:
 
 def encode_key(key: StreamKey) -> str:
     """``candles|BTC|USDT|1m`` or ``ticker|BTC|USDT|`` (symbols never contain ``|``)."""
-    return "|".join((key.channel, key.symbol.base, key.symbol.quote, key.interval.name if key.interval else ""))
+    return "|".join(
+        (key.channel, key.symbol.base, key.symbol.quote, key.interval.name if key.interval else "")
+    )
 
 
 def decode_key(text: str) -> StreamKey:
@@ -98,5 +100,5 @@ def _figure(value: Any) -> float | None:
 
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"not a boolean: {value!r}")
+        raise TypeError(f"not a boolean: {value!r}")
     return value

@@ -38,6 +38,14 @@ class MemoryEventBus:
         """Listeners not closed yet."""
         return len(self._listeners)
 
+    async def start(self) -> None:
+        """Nothing to connect in process (the same lifecycle as the Redis bus)."""
+
+    async def stop(self) -> None:
+        """End every listener's iteration (the service is stopping)."""
+        for listener in list(self._listeners):
+            await listener.aclose()
+
 
 class Listening(AsyncIterator[BusMessage]):
     """One listener: an async iterator over the messages since it was made, until closed."""

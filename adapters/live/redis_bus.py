@@ -27,7 +27,9 @@ class RedisEventBus:
     to this replica (pub/sub keeps nothing), which the holder's gap filling does not cover.
     """
 
-    def __init__(self, client: Redis, prefix: str, *, retry: float = 1.0, confirm_timeout: float = 5.0) -> None:
+    def __init__(
+        self, client: Redis, prefix: str, *, retry: float = 1.0, confirm_timeout: float = 5.0
+    ) -> None:
         self._client = client
         self.channel = f"{prefix}live:events"
         self._retry = retry
@@ -44,13 +46,14 @@ class RedisEventBus:
             self._reader = asyncio.get_running_loop().create_task(self._read(), name="redis live bus")
 
     async def stop(self) -> None:
-        """Stop reading, unsubscribe, and end every listener."""
+        """Stop reading, unsubscribe, and end every listener's iteration."""
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
             self._reader = None
         await self._close()
+        await self._local.stop()
 
     async def publish(self, message: BusMessage) -> None:
         """Send ``message`` to every replica's listeners (raises the Redis error when Redis
@@ -105,13 +108,3 @@ class RedisEventBus:
             pubsub, self._pubsub = self._pubsub, None
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
-
-
-async def redis_event_bus(client: Redis, prefix: str) -> AsyncIterator[RedisEventBus]:
-    """The bus as a resource: subscribed while in use."""
-    bus = RedisEventBus(client, prefix)
-    await bus.start()
-    try:
-        yield bus
-    finally:
-        await bus.stop()

@@ -150,7 +150,9 @@ class StreamContinuity:
         if running is not None:
             running.cancel()  # a newer (re)connect: fill again from there, keeping the buffer
         self._buffers.setdefault(key, {})
-        self._fills[key] = asyncio.get_running_loop().create_task(self._fill(key, provider), name=f"fill {key}")
+        self._fills[key] = asyncio.get_running_loop().create_task(
+            self._fill(key, provider), name=f"fill {key}"
+        )
 
     async def _fill(self, key: StreamKey, provider: str) -> None:
         events: tuple[CandleEvent, ...] = ()

@@ -64,7 +64,9 @@ class GapFiller:
             settle_ms=self._settle_ms,
             first_fill=self._first_fill,
         )
-        return tuple(CandleEvent(symbol, interval, candle, closed, now_ms, series.source) for candle, closed in plan)
+        return tuple(
+            CandleEvent(symbol, interval, candle, closed, now_ms, series.source) for candle, closed in plan
+        )
 
     def _now_ms(self) -> int:
         return int(self._clock.now() * 1000)

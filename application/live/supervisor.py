@@ -29,8 +29,9 @@ class StreamSupervisor:
     ``status_interval`` seconds and when they change. Losing the lease stops the streams;
     a failed renewal keeps them until the lease it last got has run out.
 
-    Every replica listens to the bus: the statuses it hears feed its ``report``, the candle
-    events tell it what was published, so it fills from there if it takes over.
+    Every replica listens to the bus: the statuses it hears feed its ``report`` (given, or
+    made here), the candle events tell it what was published, so it fills from there if it
+    takes over.
     """
 
     def __init__(
@@ -48,6 +49,7 @@ class StreamSupervisor:
         status_interval: float = 1.0,
         fill_attempts: int = 3,
         fill_retry: float = 1.0,
+        report: StreamStatuses | None = None,
     ) -> None:
         self._streams = tuple(streams)
         self._bus = bus
@@ -61,9 +63,14 @@ class StreamSupervisor:
         self._wake = asyncio.Event()
         self.publisher = OrderedPublisher(bus)
         self.continuity = StreamContinuity(
-            self._streams, filler, self.publisher, self._wake.set, fill_attempts=fill_attempts, fill_retry=fill_retry
+            self._streams,
+            filler,
+            self.publisher,
+            self._wake.set,
+            fill_attempts=fill_attempts,
+            fill_retry=fill_retry,
         )
-        self.report = StreamStatuses(self._streams)
+        self.report = report if report is not None else StreamStatuses(self._streams)
         self._runs: list[asyncio.Task[None]] = []
         self._held_until = float("-inf")
         self._renew_at = float("-inf")
@@ -169,7 +176,9 @@ class StreamSupervisor:
             self._renew_at = now + min(self._poll_interval, self._lease_ttl / 3)
             return now < self._held_until
         self._held_until = now + self._lease_ttl if held else float("-inf")
-        self._renew_at = now + (self._lease_ttl / 3 if held else min(self._poll_interval, self._lease_ttl / 3))
+        self._renew_at = now + (
+            self._lease_ttl / 3 if held else min(self._poll_interval, self._lease_ttl / 3)
+        )
         return held
 
     async def _everyone_wants(self) -> frozenset[StreamKey]:
@@ -229,7 +238,10 @@ class StreamSupervisor:
                 await close()
 
     async def _woken(self) -> None:
-        waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._interest.changed.wait())]
+        waits = [
+            asyncio.ensure_future(self._wake.wait()),
+            asyncio.ensure_future(self._interest.changed.wait()),
+        ]
         try:
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -15,7 +15,16 @@ from application.live.supervisor import StreamSupervisor
 from application.provider_calls import ProviderCalls
 from domain.live import StreamKey
 from domain.ports import StreamLease
-from tests.fake_streams import BTC, M1, MINUTE, T0_MS, FakeCandleHistory, FakeMarketStream, RecordingBus, candle
+from tests.fake_streams import (
+    BTC,
+    M1,
+    MINUTE,
+    T0_MS,
+    FakeCandleHistory,
+    FakeMarketStream,
+    RecordingBus,
+    candle,
+)
 from tests.fakes import FakeClock
 
 CANDLES = StreamKey.candles(BTC, M1)

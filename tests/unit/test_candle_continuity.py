@@ -71,12 +71,14 @@ def test_fill_limit_is_capped_and_first_fill_when_nothing_was_published() -> Non
 
 
 def plan(candles: list, published: PublishedCandles, now: int, first_fill: int = 100) -> list:
-    result = fill_plan(candles, published, interval_ms=MINUTE, now_ms=now, settle_ms=2000, first_fill=first_fill)
+    result = fill_plan(
+        candles, published, interval_ms=MINUTE, now_ms=now, settle_ms=2000, first_fill=first_fill
+    )
     return [(c.timestamp, c.close, closed) for c, closed in result]
 
 
 def test_the_fill_publishes_the_missed_candles_closed_then_the_newest_in_progress() -> None:
-    history = [candle(i, close=100.0 + i) for i in range(0, 8)]
+    history = [candle(i, close=100.0 + i) for i in range(8)]
     published = NOTHING.after(ts(4), closed=True).after(ts(5), closed=False)
     assert plan(history, published, now=ts(7) + 10_000) == [
         (ts(5), 105.0, True),
@@ -96,20 +98,20 @@ def test_an_interval_the_exchange_does_not_have_stays_missing() -> None:
 
 
 def test_a_newest_candle_whose_interval_is_over_is_published_closed() -> None:
-    history = [candle(i, close=100.0 + i) for i in range(0, 4)]  # quiet since candle 3
+    history = [candle(i, close=100.0 + i) for i in range(4)]  # quiet since candle 3
     published = NOTHING.after(ts(2), closed=True)
     assert plan(history, published, now=ts(6)) == [(ts(3), 103.0, True)]
 
 
 def test_a_newest_candle_that_just_ended_stays_in_progress_until_it_settles() -> None:
-    history = [candle(i, close=100.0 + i) for i in range(0, 4)]
+    history = [candle(i, close=100.0 + i) for i in range(4)]
     published = NOTHING.after(ts(2), closed=True)
     assert plan(history, published, now=ts(4) + 1999) == [(ts(3), 103.0, False)]
     assert plan(history, published, now=ts(4) + 2000) == [(ts(3), 103.0, True)]
 
 
 def test_nothing_known_publishes_only_the_first_fill_newest_candles() -> None:
-    history = [candle(i, close=100.0 + i) for i in range(0, 10)]
+    history = [candle(i, close=100.0 + i) for i in range(10)]
     assert plan(history, NOTHING, now=ts(9) + 5, first_fill=3) == [
         (ts(7), 107.0, True),
         (ts(8), 108.0, True),
@@ -128,6 +130,6 @@ def test_an_answer_out_of_order_or_with_repeats_is_published_in_order_once() -> 
 
 
 def test_a_fill_older_than_what_was_published_publishes_nothing() -> None:
-    history = [candle(i) for i in range(0, 5)]
+    history = [candle(i) for i in range(5)]
     published = NOTHING.after(ts(6), closed=True)
     assert plan(history, published, now=ts(7) + 5) == []

@@ -71,7 +71,9 @@ async def test_the_fallback_fills_from_where_the_first_provider_stopped(worlds: 
     assert [m.last for m in world.bus.published if hasattr(m, "last")] == [70_000.0]
 
 
-async def test_the_first_provider_takes_back_over_fills_and_only_then_the_fallback_lets_go(worlds: Worlds) -> None:
+async def test_the_first_provider_takes_back_over_fills_and_only_then_the_fallback_lets_go(
+    worlds: Worlds,
+) -> None:
     world = await binance_down(worlds)
     world.at(6, 10)
     world.history(*[(i, 100.0 + i) for i in range(5)], (5, 205.0), (6, 206.0))
@@ -96,7 +98,9 @@ async def test_the_first_provider_takes_back_over_fills_and_only_then_the_fallba
     assert world.bus.candles() == [(ts(7), 207.0, False, "binance"), (ts(7), 207.6, False, "binance")]
 
 
-async def test_the_fallback_never_takes_over_from_a_provider_that_is_only_reconnecting(worlds: Worlds) -> None:
+async def test_the_fallback_never_takes_over_from_a_provider_that_is_only_reconnecting(
+    worlds: Worlds,
+) -> None:
     world = await worlds()
     world.at(5)
     world.history(*[(i, 100.0 + i) for i in range(6)])

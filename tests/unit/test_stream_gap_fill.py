@@ -36,7 +36,9 @@ async def opened(worlds: Worlds) -> World:
     return world
 
 
-async def test_a_new_stream_is_first_filled_with_the_recent_candles_then_the_one_in_progress(worlds: Worlds) -> None:
+async def test_a_new_stream_is_first_filled_with_the_recent_candles_then_the_one_in_progress(
+    worlds: Worlds,
+) -> None:
     world = await opened(worlds)
     assert world.bus.candles() == [
         (ts(0), 100.0, True, "binance"),
@@ -63,7 +65,9 @@ async def test_live_events_follow_the_fill(worlds: Worlds) -> None:
     ]
 
 
-async def test_a_disconnect_across_a_candle_close_delivers_that_closed_candle_once_in_order(worlds: Worlds) -> None:
+async def test_a_disconnect_across_a_candle_close_delivers_that_closed_candle_once_in_order(
+    worlds: Worlds,
+) -> None:
     world = await opened(worlds)
     world.binance.send(candle_event(5, False, close=105.5))
     world.binance.drop()  # candle 5 closes, and 6, while the connection is down
@@ -83,7 +87,9 @@ async def test_a_disconnect_across_a_candle_close_delivers_that_closed_candle_on
     assert world.rest_binance.calls[-1] == ("BTCUSDT", "1m", 4)  # 5..7 missed, and one spare
 
 
-async def test_events_during_the_fill_are_held_and_released_after_it_newest_state_per_candle(worlds: Worlds) -> None:
+async def test_events_during_the_fill_are_held_and_released_after_it_newest_state_per_candle(
+    worlds: Worlds,
+) -> None:
     world = await opened(worlds)
     world.binance.drop()
     world.at(7, 10)
@@ -152,7 +158,9 @@ async def test_a_reconnect_with_nothing_missed_repeats_nothing(worlds: Worlds) -
     assert world.bus.candles() == [(ts(5), 105.0, False, "binance")]  # the candle in progress, as REST has it
 
 
-async def test_when_no_rest_provider_answers_the_buffer_is_released_and_the_gap_not_invented(worlds: Worlds) -> None:
+async def test_when_no_rest_provider_answers_the_buffer_is_released_and_the_gap_not_invented(
+    worlds: Worlds,
+) -> None:
     world = await opened(worlds)
     world.binance.drop()
     world.at(8, 10)
@@ -166,7 +174,9 @@ async def test_when_no_rest_provider_answers_the_buffer_is_released_and_the_gap_
     assert len(world.rest_binance.calls) == 1 + 3  # the first fill, then 3 attempts
 
 
-async def test_the_fill_asks_the_next_rest_provider_when_the_streams_own_exchange_fails(worlds: Worlds) -> None:
+async def test_the_fill_asks_the_next_rest_provider_when_the_streams_own_exchange_fails(
+    worlds: Worlds,
+) -> None:
     world = await opened(worlds)
     world.binance.drop()
     world.at(6, 10)

@@ -22,7 +22,9 @@ async def worlds() -> AsyncIterator[Worlds]:
     await made.stop()
 
 
-async def test_watched_streams_are_held_and_an_unwatched_one_lingers_for_the_idle_timeout(worlds: Worlds) -> None:
+async def test_watched_streams_are_held_and_an_unwatched_one_lingers_for_the_idle_timeout(
+    worlds: Worlds,
+) -> None:
     world = await worlds()
     world.interest.watch(CANDLES)
     world.interest.watch(TICKER)
@@ -60,7 +62,9 @@ async def test_without_the_lease_no_stream_runs(worlds: Worlds) -> None:
     assert world.supervisor.holding is False
 
 
-async def test_the_lease_is_renewed_every_third_of_its_ttl_and_tried_every_poll_without_it(worlds: Worlds) -> None:
+async def test_the_lease_is_renewed_every_third_of_its_ttl_and_tried_every_poll_without_it(
+    worlds: Worlds,
+) -> None:
     lease = FakeLease(held=True)
     world = await worlds(lease)
     await world.tick()
@@ -138,7 +142,9 @@ async def test_statuses_are_published_every_interval_and_on_change_while_holding
     assert len(world.bus.published) == 2
 
 
-async def test_the_report_is_the_local_streams_while_holding_and_what_was_heard_otherwise(worlds: Worlds) -> None:
+async def test_the_report_is_the_local_streams_while_holding_and_what_was_heard_otherwise(
+    worlds: Worlds,
+) -> None:
     holder = await worlds()
     await holder.tick()
     holder.binance.state = "reconnecting"
