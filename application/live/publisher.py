@@ -48,9 +48,3 @@ class OrderedPublisher:
     async def flush(self) -> None:
         """Wait until everything queued so far is published (needs ``run`` running)."""
         await self._queue.join()
-
-    def discard(self) -> None:
-        """Drop everything queued (the streams were given up)."""
-        while not self._queue.empty():
-            self._queue.get_nowait()
-            self._queue.task_done()

@@ -72,11 +72,11 @@ async def test_a_holder_that_stops_renewing_loses_it_to_another_after_the_ttl(le
 
 
 async def test_renewing_keeps_it_past_the_first_ttl(lease_case: LeaseCase) -> None:
-    await lease_case.lease.hold(SHORT_TTL)
-    for _ in range(3):
-        await asyncio.sleep(SHORT_TTL / 3)
-        assert await lease_case.lease.hold(SHORT_TTL) is True
-    assert await lease_case.other.hold(SHORT_TTL) is not lease_case.exclusive
+    await lease_case.lease.hold(0.3)
+    await asyncio.sleep(0.2)
+    assert await lease_case.lease.hold(0.3) is True  # renewed until 0.5 s from the start
+    await asyncio.sleep(0.2)  # past the first ttl; not renewed since
+    assert await lease_case.other.hold(TTL) is not lease_case.exclusive
 
 
 async def test_releasing_a_lease_never_held_is_harmless(lease_case: LeaseCase) -> None:

@@ -58,3 +58,15 @@ async def test_the_subscription_comes_back_after_redis_restarts(client: Redis, r
         assert received.result() == STATUS
     finally:
         await bus.stop()
+
+
+async def test_stopping_the_bus_ends_every_listener(client: Redis) -> None:
+    bus = RedisEventBus(client, PREFIX)
+    await bus.start()
+    listener = bus.listen()
+    pending = asyncio.ensure_future(anext(listener))
+    await asyncio.sleep(0)
+    await bus.stop()
+    with pytest.raises(StopAsyncIteration):
+        async with asyncio.timeout(2):
+            await pending

@@ -126,3 +126,26 @@ async def test_a_ticker_moves_at_once_it_needs_no_fill(worlds: Worlds) -> None:
     await world.settle()
     tickers = [(m.last, m.source) for m in world.bus.published if hasattr(m, "last")]
     assert tickers == [(71_000.0, "kraken"), (72_000.0, "binance")]
+
+
+async def test_when_every_provider_is_down_all_try_and_the_first_back_serves_until_a_preferred_one(
+    worlds: Worlds,
+) -> None:
+    world = await worlds()
+    world.at(5)
+    world.history(*[(i, 100.0 + i) for i in range(6)])
+    world.interest.watch(CANDLES)
+    world.binance.state = world.kraken.state = "down"
+    await world.tick()
+    assert world.binance.wanted == {CANDLES} and world.kraken.wanted == {CANDLES}
+    world.binance.go_live()
+    await world.settle()
+    world.kraken.go_live()  # later, and behind binance in the order: it does not take over
+    await world.settle()
+    await world.forget()
+    world.kraken.send(candle_event(5, False, "kraken", close=1.0))
+    world.binance.send(candle_event(5, False, "binance", close=105.2))
+    await world.settle()
+    await world.tick()
+    assert world.bus.candles() == [(ts(5), 105.2, False, "binance")]
+    assert world.kraken.wanted == frozenset()
