@@ -72,6 +72,7 @@ class StreamSupervisor:
         )
         self.report = report if report is not None else StreamStatuses(self._streams)
         self._runs: list[asyncio.Task[None]] = []
+        self._holding = False
         self._held_until = float("-inf")
         self._renew_at = float("-inf")
         self._announced: frozenset[StreamKey] | None = None
@@ -84,7 +85,7 @@ class StreamSupervisor:
     @property
     def holding(self) -> bool:
         """Whether this replica runs the upstream streams now."""
-        return bool(self._runs)
+        return self._holding
 
     async def run(self) -> None:
         """Tick until cancelled, then stop cleanly (streams stopped, lease released)."""
@@ -190,7 +191,7 @@ class StreamSupervisor:
 
     def _start_streams(self) -> None:
         log.info("stream lease held: starting the upstream streams")
-        self.report.holding = True
+        self._holding = self.report.holding = True
         loop = asyncio.get_running_loop()
         self._holds = {}
         self._status_at = float("-inf")
@@ -200,7 +201,7 @@ class StreamSupervisor:
         ]
 
     async def _stop_streams(self) -> None:
-        if not self._runs:
+        if not self._holding:
             return
         for stream in self._streams:
             stream.want(frozenset())
@@ -210,7 +211,7 @@ class StreamSupervisor:
         self._runs = []
         self._holds = {}
         self.continuity.reset()
-        self.report.holding = False
+        self._holding = self.report.holding = False
 
     def _publish_statuses(self, now: float) -> None:
         statuses = self.report.local()
