@@ -115,6 +115,11 @@ class Settings(_ProviderSettings):
     admin_token: Secret = SecretStr("")
     cors_origins: CommaList = ["*"]
 
+    # Live streams (issue 14): the upstream WebSocket streams the clients watch.
+    stream_enabled: bool = True
+    stream_idle_timeout: Annotated[float, Field(ge=0)] = 60  # a stream nobody watches is closed after this
+    stream_lease_ttl: Annotated[float, Field(ge=1)] = 5  # the replica holding the streams renews every ttl/3
+
     # Sandbox mode (serve --sandbox): every provider is the built-in upstream simulator on
     # loopback, whatever the *_BASE_URL settings say, and every answer is marked simulated.
     sandbox: bool = False
