@@ -17,7 +17,7 @@ from application.live.state import LiveState
 from application.live.updates import CandleUpdate, LiveCandle
 from application.served import Served
 from domain.candle import CandleSeries
-from domain.candle_trail import TRAIL_DEPTH
+from domain.candle_trail import TRAIL_DEPTH, CandleTrail
 from domain.errors import AllProvidersFailed
 from domain.interval import Interval
 from domain.live import StreamKey
@@ -48,6 +48,10 @@ class CandleSnapshots:
         self._clock = clock
         self._first_event_wait = first_event_wait
         self._arrivals: dict[StreamKey, asyncio.Event] = {}
+        # The last snapshot's candles per key, by the live state's version and the fetch they
+        # joined: subscribers arriving between two changes share one tuple (an idle
+        # subscriber then costs its watch, not a hundred candles of its own).
+        self._last: dict[StreamKey, tuple[int | None, float | None, tuple[LiveCandle, ...], str]] = {}
 
     def arrived(self, key: StreamKey) -> None:
         """The live state of ``key`` changed (called by the feed for every accepted event)."""
@@ -83,22 +87,37 @@ class CandleSnapshots:
              seq: int) -> CandleUpdate:  # fmt: skip
         """The snapshot of ``key`` now: call it and start the updates without an await between."""
         trail = self._state.trail(key)
-        candles = () if history is None else history.value.candles
-        fetched_at_ms = 0 if history is None else int(history.fetched_at * 1000)
-        if trail is None:
-            window = fetched_window(candles[-SNAPSHOT_CANDLES:], fetched_at_ms, interval.milliseconds)
+        version = self._state.version(key)
+        fetched_at = None if history is None else history.fetched_at
+        last = self._last.get(key)
+        if last is not None and last[0] == version and last[1] == fetched_at:
+            candles, source = last[2], last[3]
         else:
-            window = joined_window(candles, fetched_at_ms, interval.milliseconds, trail, SNAPSHOT_CANDLES)
+            candles, source = self._candles(interval, history, trail)
+            self._last[key] = (version, fetched_at, candles, source)
         return CandleUpdate(
             type="snapshot",
             symbol=market,
             interval=interval,
-            source=window.source(history.value.source if history else "", trail.source if trail else None),
-            candles=tuple(LiveCandle(candle, closed) for candle, closed in window.candles),
+            source=source,
+            candles=candles,
             event_time=None if trail is None else trail.event_time,
             timestamp=int(self._clock.now() * 1000),
             seq=seq,
         )
+
+    @staticmethod
+    def _candles(
+        interval: Interval, history: Served[CandleSeries] | None, trail: CandleTrail | None
+    ) -> tuple[tuple[LiveCandle, ...], str]:
+        fetched = () if history is None else history.value.candles
+        fetched_at_ms = 0 if history is None else int(history.fetched_at * 1000)
+        if trail is None:
+            window = fetched_window(fetched[-SNAPSHOT_CANDLES:], fetched_at_ms, interval.milliseconds)
+        else:
+            window = joined_window(fetched, fetched_at_ms, interval.milliseconds, trail, SNAPSHOT_CANDLES)
+        source = window.source(history.value.source if history else "", trail.source if trail else None)
+        return tuple(LiveCandle(candle, closed) for candle, closed in window.candles), source
 
     def _upstream_may_answer(self) -> bool:
         return any(status.state != "down" for status in self._report.statuses())

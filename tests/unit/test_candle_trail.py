@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from domain.candle_trail import CandleTrail
 from domain.live_window import fetched_window, joined_window
-from tests.unit.live_world import MINUTE_MS, OPEN_MS, final, forming
+from tests.unit.fanout_world import MINUTE_MS, OPEN_MS, final, forming
 
 T = OPEN_MS
 

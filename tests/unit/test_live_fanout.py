@@ -14,8 +14,14 @@ from application.live.mailbox import Mailbox
 from application.live.topic import TopicWatch
 from application.live.updates import CandleUpdate, LiveCandle, LiveUpdate
 from domain.candle import Candle
-from domain.errors import AllProvidersFailed, InvalidInterval, InvalidParameter, InvalidSymbol, ProviderUnavailable
-from tests.unit.live_world import BTC_1M, MINUTE_MS, OPEN_MS, candle_event, final, forming, live_world
+from domain.errors import (
+    AllProvidersFailed,
+    InvalidInterval,
+    InvalidParameter,
+    InvalidSymbol,
+    ProviderUnavailable,
+)
+from tests.unit.fanout_world import BTC_1M, MINUTE_MS, OPEN_MS, candle_event, final, forming, live_world
 
 T = OPEN_MS  # the world's clock is 30 s into the candle that opened at T
 M = MINUTE_MS

@@ -11,7 +11,7 @@ from application.live.feed import FeedClosed, SlowSubscriber
 from application.live.mailbox import Mailbox
 from application.live.updates import CandleUpdate, LiveCandle, PriceUpdate
 from domain.ports import NoTelemetry
-from tests.unit.live_world import BTC, MINUTE_MS, ONE_MINUTE, OPEN_MS, final, forming
+from tests.unit.fanout_world import BTC, MINUTE_MS, ONE_MINUTE, OPEN_MS, final, forming
 
 T = OPEN_MS
 
@@ -60,6 +60,7 @@ async def test_a_closed_candle_is_never_replaced_by_a_later_state_of_itself() ->
     box.offer(("k", T), update(T, True, 2), final=True)  # the close replaces the forming state
     box.offer(("k", T), update(T, False, 3))  # a stray forming state after it is not news
     got = await box.get()
+    assert isinstance(got, CandleUpdate)
     assert (got.seq, got.candles[0].closed) == (2, True)
     assert box.pending == 0
 

@@ -15,7 +15,7 @@ from domain.candle import Candle
 from entrypoints.answer_memo.json_body import REST_BYTES, JsonBody
 from entrypoints.answer_memo.memo import AnswerMemo
 from entrypoints.rest import rendering
-from tests.unit.live_world import MINUTE_MS, OPEN_MS, LiveWorld, candle_event, final, forming, live_world
+from tests.unit.fanout_world import MINUTE_MS, OPEN_MS, LiveWorld, candle_event, final, forming, live_world
 
 T = OPEN_MS
 M = MINUTE_MS
@@ -80,7 +80,13 @@ async def test_a_cached_window_older_than_the_stream_is_fetched_again_once() -> 
     served = await w.get_ohlcv.execute("BTC", "1m", 5)
     assert w.exchange.calls == 2
     assert served.live is True
-    assert served.value.candles == (final(T - M), final(T), final(T + M), final(T + 2 * M), forming(T + 3 * M))
+    assert served.value.candles == (
+        final(T - M),
+        final(T),
+        final(T + M),
+        final(T + 2 * M),
+        forming(T + 3 * M),
+    )
     await w.get_ohlcv.execute("BTC", "1m", 5)
     assert w.exchange.calls == 2
 

@@ -11,7 +11,7 @@ from domain.errors import AllProvidersFailed, ProviderUnavailable
 from domain.live import StreamKey
 from domain.quote import CombinedQuote
 from domain.symbol import Symbol
-from tests.unit.live_world import OPEN_MS, live_world, ticker
+from tests.unit.fanout_world import OPEN_MS, live_world, ticker
 
 T = OPEN_MS
 
@@ -31,13 +31,13 @@ async def test_the_snapshot_is_the_board_and_a_ticker_updates_its_asset_from_the
     assert snapshot.quotes == (board_quote("BTC", 50_000.0), board_quote("ETH", 3_000.0))
     assert set(w.interest.watching) == {StreamKey.ticker(Symbol("BTC")), StreamKey.ticker(Symbol("ETH"))}
 
-    w.feed.apply(ticker("BTC", 51_000.0, T + 5_000, open_24h=50_000.0, volume_quote=7.5e9))
+    w.feed.apply(ticker("BTC", 75_000.0, T + 5_000, open_24h=50_000.0, volume_quote=7.5e9))
     update = await inbox.get()
     assert isinstance(update, PriceUpdate)
     assert (update.type, update.seq, update.event_time) == ("update", 1, T + 5_000)
     (quote,) = update.quotes
     assert quote == CombinedQuote(
-        "BTC", "BTC coin", 51_000.0, pytest.approx(2.0), 7.5e9, 1e12, (T + 5_000) / 1000, ("binance",)
+        "BTC", "BTC coin", 75_000.0, 50.0, 7.5e9, 1e12, (T + 5_000) / 1000, ("binance",)
     )
 
     later = await w.feed.watch_prices(w.feed.inbox(), "BTC,ETH")
@@ -54,7 +54,12 @@ async def test_a_ticker_without_open_or_quote_volume_keeps_the_boards_figures() 
     update = await inbox.get()
     assert isinstance(update, PriceUpdate)
     (quote,) = update.quotes
-    assert (quote.price_usd, quote.change_24h, quote.volume_24h, quote.market_cap) == (50_500.0, 2.0, 5e9, 1e12)
+    assert (quote.price_usd, quote.change_24h, quote.volume_24h, quote.market_cap) == (
+        50_500.0,
+        2.0,
+        5e9,
+        1e12,
+    )
 
 
 async def test_only_the_default_market_moves_the_price_and_unchanged_figures_are_no_update() -> None:
@@ -104,7 +109,9 @@ async def test_an_asset_the_board_lacks_is_quoted_from_its_ticker_with_nothing_i
     w.feed.apply(ticker("BTC", 50_300.0, T + 1_000))
     update = await inbox.get()
     assert isinstance(update, PriceUpdate)
-    assert update.quotes == (CombinedQuote("BTC", "Bitcoin", 50_300.0, None, None, None, T / 1000 + 1, ("binance",)),)
+    assert update.quotes == (
+        CombinedQuote("BTC", "Bitcoin", 50_300.0, None, None, None, T / 1000 + 1, ("binance",)),
+    )
 
 
 async def test_with_the_board_down_a_snapshot_comes_from_the_live_tickers() -> None:

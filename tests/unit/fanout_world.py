@@ -54,7 +54,9 @@ def candle_event(ts: int, closed: bool, source: str = "binance", event_time: int
 def ticker(base: str, last: float, event_time: int, quote: str = "USDT", open_24h: float | None = None,
            volume_quote: float | None = None, source: str = "binance") -> TickerEvent:  # fmt: skip
     """A ticker event of ``base``/``quote``."""
-    return TickerEvent(Symbol(base, quote), last, open_24h, None, None, None, volume_quote, event_time, source)
+    return TickerEvent(
+        Symbol(base, quote), last, open_24h, None, None, None, volume_quote, event_time, source
+    )
 
 
 @dataclass
@@ -164,6 +166,9 @@ class LiveWorld:
 
     feed: LiveFanout
     get_ohlcv: GetOhlcv
+    get_prices: GetPrices
+    symbols: SymbolParser
+    intervals: IntervalParser
     exchange: FakeExchange
     board: FakeBoard
     bus: FakeBus
@@ -192,4 +197,6 @@ def live_world(queue_limit: int = 256, first_event_wait: float = 0.05, ttl: floa
     get_prices = GetPrices(symbols, [board], infra.calls, infra.read_through, 30.0, 0.02)
     feed = LiveFanout(bus, interest, report, get_ohlcv, get_prices, symbols, intervals, infra.clock,
                       queue_limit=queue_limit, first_event_wait=first_event_wait, state=state)  # fmt: skip
-    return LiveWorld(feed, get_ohlcv, exchange, board, bus, interest, report, infra)
+    return LiveWorld(
+        feed, get_ohlcv, get_prices, symbols, intervals, exchange, board, bus, interest, report, infra
+    )
