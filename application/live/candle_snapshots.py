@@ -75,8 +75,11 @@ class CandleSnapshots:
                 pass
         trail = self._state.trail(key)
         oldest = None if trail is None else trail.oldest
+        if oldest is None:  # no stream yet: at least the candle forming now, not one of minutes ago
+            now_ms = int(self._clock.now() * 1000)
+            oldest = now_ms - now_ms % interval.milliseconds
         try:
-            return await self._history.window(market, interval, None if oldest is None else oldest / 1000)
+            return await self._history.window(market, interval, oldest / 1000)
         except AllProvidersFailed:
             trail = self._state.trail(key)
             if trail is None or not len(trail):

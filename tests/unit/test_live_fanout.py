@@ -183,8 +183,12 @@ async def test_the_interval_defaults_to_1h_as_in_the_rest_api() -> None:
 
 async def test_without_a_stream_the_snapshot_is_the_cached_window_with_its_newest_in_progress() -> None:
     w = live_world(first_event_wait=5.0)
+    w.clock.advance(-60)
+    await w.get_ohlcv.execute("BTC", "1m", 1)  # cached while the candle before T formed
+    w.clock.advance(60)
     w.report.states = {"binance": "down", "kraken": "down"}  # nothing to wait for
     watch = await asyncio.wait_for(w.feed.watch_candles(w.feed.inbox(), "BTC", "1m"), 1)
+    assert w.exchange.calls == 2  # fetched again: what was cached does not show the candle forming now
     snapshot = watch.snapshot
     assert isinstance(snapshot, CandleUpdate)
     assert snapshot.event_time is None
