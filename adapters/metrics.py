@@ -29,6 +29,8 @@ CIRCUIT_STATES = ("closed", "half_open", "open")
 # Cached answers take well under a millisecond; upstream calls up to REQUEST_TIMEOUT.
 _REQUEST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _UPSTREAM_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# From the exchange's event time to the offer: the exchange's own delay plus ours.
+_LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
 def multiprocess_dir() -> str | None:
@@ -97,9 +99,26 @@ class PrometheusMetrics:
             "(client_cap: the client holds MAX_CONNECTIONS_PER_CLIENT; reserve_full: no descriptors left)",
             ["reason"], namespace=ns, registry=r,
         )  # fmt: skip
+        self._subscribers = Gauge(
+            "stream_subscribers", "Live subscribers (WebSocket, SSE and gRPC stream inboxes) open now",
+            namespace=ns, registry=r, multiprocess_mode="livesum",
+        )  # fmt: skip
+        self._dropped = Counter(
+            "stream_slow_subscribers_dropped", "Live subscribers dropped for falling behind (STREAM_QUEUE_LIMIT)",
+            namespace=ns, registry=r,
+        )  # fmt: skip
+        self._lag = Histogram(
+            "stream_fanout_lag_seconds", "From the exchange's event time to the update offered to its subscribers",
+            ["channel"], namespace=ns, registry=r, buckets=_LAG_BUCKETS,
+        )  # fmt: skip
+        self._delivered = Counter(
+            "stream_updates_delivered", "Live updates taken by subscribers, by channel (candles, prices)",
+            ["channel"], namespace=ns, registry=r,
+        )  # fmt: skip
         # Children by label values: labels() takes a lock and builds a key on every call.
         self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self._lookup_children: dict[tuple[str, bool], Counter] = {}
+        self._delivered_children: dict[str, Counter] = {}
 
     # -- the Telemetry port ---------------------------------------------------------------
 
@@ -128,6 +147,26 @@ class PrometheusMetrics:
     def rate_limited(self, group: str) -> None:
         """Count a request refused by a client limit."""
         self._limited.labels(group).inc()
+
+    def stream_subscribers(self, count: int) -> None:
+        """Record how many live subscribers are open."""
+        self._subscribers.set(count)
+
+    def slow_subscriber_dropped(self) -> None:
+        """Count a dropped slow subscriber."""
+        self._dropped.inc()
+
+    def fanned_out(self, channel: str, lag: float | None) -> None:
+        """Record the fan-out lag of one update (a clock ahead of the exchange's counts as 0)."""
+        if lag is not None:
+            self._lag.labels(channel).observe(max(0.0, lag))
+
+    def update_delivered(self, channel: str) -> None:
+        """Count one update taken by a subscriber (called once per subscriber and update)."""
+        child = self._delivered_children.get(channel)
+        if child is None:
+            child = self._delivered_children[channel] = self._delivered.labels(channel)
+        child.inc()
 
     # -- what the edges record ------------------------------------------------------------
 

@@ -21,6 +21,10 @@ class ReadThrough:
     for up to ``fill_wait`` seconds, then fetch themselves rather than fail. When the fetch
     fails with ``AllProvidersFailed`` and a copy within CACHE_STALE_TTL exists, that copy is
     served marked stale. Failures are never cached.
+
+    A caller that knows what is current by other means (a live stream holds the newest candles)
+    passes ``fetched_since``: an entry is then current when it was fetched at or after that
+    moment, whatever its TTL says, and fetched again otherwise.
     """
 
     def __init__(
@@ -42,15 +46,18 @@ class ReadThrough:
         self._telemetry = telemetry or NoTelemetry()
         self._in_flight: dict[str, asyncio.Task[Any]] = {}
 
-    async def get(self, key: str, ttl: float, fetch: Callable[[], Awaitable[T]]) -> Served[T]:
-        """Return the value for ``key``, fetching it with ``fetch`` when not fresh.
+    async def get(
+        self, key: str, ttl: float, fetch: Callable[[], Awaitable[T]], fetched_since: float | None = None
+    ) -> Served[T]:
+        """Return the value for ``key``, fetching it with ``fetch`` when not current: not fresh,
+        or, with ``fetched_since`` (epoch s), fetched before that moment.
 
         The fetch runs in its own task: a caller that goes away does not cancel it for the
         others who joined, and its result still fills the cache.
         """
         entry = await self._cache.get(key)
         kind = key.partition(":")[0]
-        if entry is not None and entry.fresh_until > self._clock.now():
+        if entry is not None and self._current(entry, fetched_since):
             self._telemetry.cache_lookup(kind, True)
             return Served(entry.value, stale=False, fetched_at=entry.stored_at, request=key)
         self._telemetry.cache_lookup(kind, False)
@@ -58,7 +65,7 @@ class ReadThrough:
         if task is not None:
             self._telemetry.single_flight_joined(kind)
         else:
-            task = asyncio.ensure_future(self._refresh(key, ttl, fetch, entry))
+            task = asyncio.ensure_future(self._refresh(key, ttl, fetch, entry, fetched_since))
             self._in_flight[key] = task
             task.add_done_callback(lambda done: self._settle(key, done))
         served: Served[T] = await asyncio.shield(task)
@@ -72,8 +79,18 @@ class ReadThrough:
         if not task.cancelled():
             task.exception()  # mark retrieved: every waiter may have gone
 
+    def _current(self, entry: CacheEntry, fetched_since: float | None) -> bool:
+        if fetched_since is None:
+            return entry.fresh_until > self._clock.now()
+        return entry.stored_at >= fetched_since
+
     async def _refresh(
-        self, key: str, ttl: float, fetch: Callable[[], Awaitable[T]], entry: CacheEntry | None
+        self,
+        key: str,
+        ttl: float,
+        fetch: Callable[[], Awaitable[T]],
+        entry: CacheEntry | None,
+        fetched_since: float | None = None,
     ) -> Served[T]:
         if self._locks is None:
             return await self._fetch(key, ttl, fetch, entry)
@@ -82,22 +99,22 @@ class ReadThrough:
             if self._clock.monotonic() >= deadline:
                 return await self._fetch(key, ttl, fetch, entry)  # the filler is stuck: don't fail
             await asyncio.sleep(self._poll_interval)
-            filled = await self._fresh(key)
+            filled = await self._fresh(key, fetched_since)
             if filled is not None:
                 return Served(filled.value, stale=False, fetched_at=filled.stored_at, request=key)
         try:
             # Another replica may have stored the value and released the lock between our
             # cache miss and taking the lock: one more read spares a second upstream call.
-            filled = await self._fresh(key)
+            filled = await self._fresh(key, fetched_since)
             if filled is not None:
                 return Served(filled.value, stale=False, fetched_at=filled.stored_at, request=key)
             return await self._fetch(key, ttl, fetch, entry)
         finally:
             await self._locks.release(key)
 
-    async def _fresh(self, key: str) -> CacheEntry | None:
+    async def _fresh(self, key: str, fetched_since: float | None) -> CacheEntry | None:
         entry = await self._cache.get(key)
-        return entry if entry is not None and entry.fresh_until > self._clock.now() else None
+        return entry if entry is not None and self._current(entry, fetched_since) else None
 
     async def _fetch(
         self, key: str, ttl: float, fetch: Callable[[], Awaitable[T]], entry: CacheEntry | None

@@ -346,6 +346,25 @@ class Telemetry(Protocol):
         """A client request was refused by the per-client limit of ``group``."""
         ...
 
+    # -- live fan-out: ``channel`` is ``candles`` or ``prices`` --------------------------------
+
+    def stream_subscribers(self, count: int) -> None:
+        """``count`` live subscribers (inboxes) are open now."""
+        ...
+
+    def slow_subscriber_dropped(self) -> None:
+        """A live subscriber fell too far behind and was dropped."""
+        ...
+
+    def fanned_out(self, channel: str, lag: float | None) -> None:
+        """A live update was offered to its subscribers ``lag`` seconds after the exchange's
+        event time (None when the update carries none)."""
+        ...
+
+    def update_delivered(self, channel: str) -> None:
+        """A subscriber took one live update from its inbox."""
+        ...
+
 
 class NoTelemetry:
     """Telemetry that records nothing (tests, tools)."""
@@ -363,4 +382,16 @@ class NoTelemetry:
         """Ignored."""
 
     def rate_limited(self, group: str) -> None:
+        """Ignored."""
+
+    def stream_subscribers(self, count: int) -> None:
+        """Ignored."""
+
+    def slow_subscriber_dropped(self) -> None:
+        """Ignored."""
+
+    def fanned_out(self, channel: str, lag: float | None) -> None:
+        """Ignored."""
+
+    def update_delivered(self, channel: str) -> None:
         """Ignored."""

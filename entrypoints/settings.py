@@ -125,6 +125,10 @@ class Settings(_ProviderSettings):
     sandbox: bool = False
     sandbox_seed: int = 7
 
+    # Live streams: updates one subscriber (a WebSocket, SSE or gRPC stream) may have waiting,
+    # one per candle or asset once conflated, before it is dropped as too slow.
+    stream_queue_limit: Annotated[int, Field(ge=1)] = 256
+
     @field_validator(
         "ohlcv_providers", "price_providers", "supported_symbols", "supported_intervals",
         "cors_origins", mode="before",

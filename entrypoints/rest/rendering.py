@@ -80,6 +80,7 @@ def ohlcv(served: Served[CandleSeries]) -> schemas.OhlcvResponse:
         interval=series.interval.name,
         count=len(series.candles),
         source=series.source,
+        live=served.live,
         **envelope_fields(served),
     )  # fmt: skip
 

@@ -89,6 +89,11 @@ class OhlcvResponse(DataEnvelope):
     interval: str = Field(examples=["1h"])
     count: int = Field(ge=0, description="Number of candles in `data`.")
     source: str = Field(description="The provider that answered.", examples=["binance"])
+    live: bool = Field(
+        default=False,
+        description="True while a live stream is open for this market: the newest candle is the live one "
+        "and the candles the stream closed are joined in (false otherwise, always present).",
+    )
 
 
 class Quote(ApiModel):
