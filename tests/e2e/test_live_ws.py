@@ -1,0 +1,381 @@
+"""GET /ws over real sockets, against the server as ``serve`` runs it and a fake live feed.
+
+Subscribe / unsubscribe / ping exactly as ../shared/API.md writes them; errors with the REST
+codes keep the connection open; the per-connection caps; frames refused with a close code;
+server pings; a slow client closed with its reason while another keeps receiving; the drain
+closes with 1001; the per-client connection cap counts WebSockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+
+from application.live.updates import LiveCandle
+from domain.errors import AllProvidersFailed
+from simulator import UpstreamSimulator
+from tests.e2e.live_support import LiveService, StartLive, start_live
+from tests.fake_live_feed import MINUTE_MS, T0, candle, quote
+
+__all__ = ["start_live"]
+simulator: UpstreamSimulator  # the fixture, from tests.conftest
+
+SUBSCRIBE_BTC = {"op": "subscribe", "channel": "candles", "symbol": "BTC", "interval": "1m", "id": 7}
+SNAPSHOT_BTC = [  # the fake feed's default history, as the client must see it
+    {"timestamp": T0 - 2 * MINUTE_MS, "open": 99.0, "high": 102.0, "low": 97.0, "close": 100.0, "volume": 1.5, "closed": True},
+    {"timestamp": T0 - MINUTE_MS, "open": 100.0, "high": 103.0, "low": 98.0, "close": 101.0, "volume": 1.5, "closed": True},
+    {"timestamp": T0, "open": 101.0, "high": 104.0, "low": 99.0, "close": 102.0, "volume": 1.5, "closed": False},
+]  # fmt: skip
+
+
+async def receive(ws: aiohttp.ClientWebSocketResponse, timeout: float = 5.0) -> dict[str, Any]:
+    """The next JSON message (a safety net timeout, not a timing assertion)."""
+    message = await ws.receive(timeout=timeout)
+    assert message.type is aiohttp.WSMsgType.TEXT, message
+    return orjson.loads(message.data)
+
+
+async def send(ws: aiohttp.ClientWebSocketResponse, message: dict[str, Any]) -> None:
+    await ws.send_str(orjson.dumps(message).decode())
+
+
+async def closed(ws: aiohttp.ClientWebSocketResponse, timeout: float = 5.0) -> tuple[int | None, str]:
+    """Read until the server's close frame: its code and reason."""
+    while True:
+        message = await ws.receive(timeout=timeout)
+        if message.type is aiohttp.WSMsgType.CLOSE:
+            return message.data, message.extra or ""
+        if message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+            return None, ""
+
+
+async def subscribed_btc(service: LiveService, http: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse:
+    ws = await http.ws_connect(service.ws_url)
+    await send(ws, SUBSCRIBE_BTC)
+    assert (await receive(ws))["type"] == "subscribed"
+    assert (await receive(ws))["type"] == "snapshot"
+    return ws
+
+
+async def test_subscribe_echoes_then_snapshot_then_every_update(start_live: StartLive) -> None:
+    service = await start_live()
+    async with aiohttp.ClientSession() as http, http.ws_connect(service.ws_url) as ws:
+        assert ws.get_extra_info("peername") is not None
+        await send(ws, SUBSCRIBE_BTC)
+        assert await receive(ws) == {"type": "subscribed", **SUBSCRIBE_BTC}
+        snapshot = await receive(ws)
+        assert snapshot.pop("timestamp") > 0
+        assert snapshot == {"type": "snapshot", "channel": "candles", "symbol": "BTCUSDT", "interval": "1m",
+                            "source": "binance", "data": SNAPSHOT_BTC}  # fmt: skip
+
+        service.feed.push_candles("BTCUSDT", "1m", LiveCandle(candle(T0, 103.5, 2.0), False), event_time=T0 + 5)
+        service.feed.push_candles("BTCUSDT", "1m", LiveCandle(candle(T0, 104.0, 2.5), True),
+                                  LiveCandle(candle(T0 + MINUTE_MS, 104.0, 0.0), False), event_time=T0 + MINUTE_MS)  # fmt: skip
+        first, second = await receive(ws), await receive(ws)
+        assert first["type"] == second["type"] == "update"
+        assert first["eventTime"] == T0 + 5 and second["eventTime"] == T0 + MINUTE_MS
+        assert first["data"] == [{"timestamp": T0, "open": 102.5, "high": 105.5, "low": 100.5, "close": 103.5,
+                                  "volume": 2.0, "closed": False}]  # fmt: skip
+        assert [(c["timestamp"], c["close"], c["closed"]) for c in second["data"]] == [
+            (T0, 104.0, True), (T0 + MINUTE_MS, 104.0, False)
+        ]
+        assert {k: second[k] for k in ("channel", "symbol", "interval", "source")} == {
+            "channel": "candles", "symbol": "BTCUSDT", "interval": "1m", "source": "binance"
+        }
+
+
+async def test_prices_subscription_and_ping(start_live: StartLive) -> None:
+    service = await start_live()
+    async with aiohttp.ClientSession() as http, http.ws_connect(service.ws_url) as ws:
+        await send(ws, {"op": "ping"})
+        assert await receive(ws) == {"type": "pong"}
+        await send(ws, {"op": "ping", "id": "p-1"})
+        assert await receive(ws) == {"type": "pong", "id": "p-1"}
+
+        await send(ws, {"op": "subscribe", "channel": "prices", "symbols": ["ETH", "BTC"]})
+        assert await receive(ws) == {"type": "subscribed", "op": "subscribe", "channel": "prices", "symbols": ["ETH", "BTC"]}
+        snapshot = await receive(ws)
+        assert snapshot["type"] == "snapshot" and snapshot["channel"] == "prices"
+        assert [(q["symbol"], q["price"], q["priceUsd"]) for q in snapshot["data"]] == [("ETH", 101.0, 101.0), ("BTC", 100.0, 100.0)]
+        assert set(snapshot["data"][0]) == {"symbol", "name", "price", "priceUsd", "change24h", "volume24h",
+                                            "marketCap", "lastUpdate", "sources", "dropped"}  # fmt: skip
+        assert snapshot["data"][0]["marketCap"] is None  # unknown stays unknown
+
+        service.feed.push_quotes(quote("SOL", 5.0))  # not watched: nothing comes
+        service.feed.push_quotes(quote("BTC", 70_000.5), event_time=T0 + 1)
+        update = await receive(ws)
+        assert (update["type"], update["eventTime"], [(q["symbol"], q["price"]) for q in update["data"]]) == (
+            "update", T0 + 1, [("BTC", 70_000.5)]
+        )
+
+
+@pytest.mark.parametrize(
+    ("message", "code", "field", "request_id"),
+    [
+        ("not json", "INVALID_PARAMETER", "message", None),
+        ("[1,2]", "INVALID_PARAMETER", "message", None),
+        ('{"op":"dance","id":3}', "INVALID_PARAMETER", "op", 3),
+        ('{"op":"subscribe","channel":"trades","id":"t"}', "INVALID_PARAMETER", "channel", "t"),
+        ('{"op":"subscribe","channel":"candles","symbol":"BTC","intervall":"1m","id":4}', "INVALID_PARAMETER", "intervall", 4),
+        ('{"op":"subscribe","channel":"candles","symbol":"DOGE","interval":"1m","id":5}', "INVALID_SYMBOL", "symbol", 5),
+        ('{"op":"subscribe","channel":"candles","symbol":"BTC","interval":"2m","id":6}', "INVALID_INTERVAL", "interval", 6),
+        ('{"op":"subscribe","channel":"prices","symbols":["BTC","NOPE"],"id":8}', "INVALID_SYMBOL", "symbols", 8),
+        ('{"op":"subscribe","channel":"prices","symbols":"BTC","id":9}', "INVALID_SYMBOL", "symbols", 9),
+        ('{"op":"unsubscribe","channel":"candles","symbol":"ETH","interval":"1h","id":10}', "INVALID_PARAMETER", "channel", 10),
+        ('{"op":"ping","id":{"a":1}}', "INVALID_PARAMETER", "id", None),
+    ],
+)  # fmt: skip
+async def test_refused_messages_are_answered_with_rest_codes_and_the_connection_stays_open(
+    start_live: StartLive, message: str, code: str, field: str, request_id: object
+) -> None:
+    service = await start_live()
+    async with aiohttp.ClientSession() as http, http.ws_connect(service.ws_url) as ws:
+        await ws.send_str(message)
+        error = await receive(ws)
+        assert error["type"] == "error" and error["id"] == request_id
+        assert (error["error"]["code"], error["error"]["details"], error["error"]["retryAfter"]) == (
+            code, {"field": field}, None
+        )
+        assert len(error["error"]["message"]) < 200
+        await send(ws, {"op": "ping", "id": 1})
+        assert await receive(ws) == {"type": "pong", "id": 1}  # still open
+    assert service.feed.watch_calls == []  # refused before the feed was asked
+
+
+async def test_a_feed_failure_is_an_error_message_with_retry_after(start_live: StartLive) -> None:
+    service = await start_live()
+    service.feed.fail_with = AllProvidersFailed({"binance": "timed out"}, retry_after=4.2)
+    async with aiohttp.ClientSession() as http, http.ws_connect(service.ws_url) as ws:
+        await send(ws, SUBSCRIBE_BTC)
+        error = await receive(ws)
+        assert error == {"type": "error", "id": 7, "error": {
+            "code": "PROVIDER_ERROR", "message": "no provider could answer and nothing is cached",
+            "details": {"binance": "timed out"}, "retryAfter": 5}}  # fmt: skip
+        await send(ws, SUBSCRIBE_BTC)  # and a later attempt works
+        assert (await receive(ws))["type"] == "subscribed"
+
+
+async def test_unsubscribe_stops_updates_and_releases_the_watch(start_live: StartLive) -> None:
+    service = await start_live()
+    feed = service.feed
+    async with aiohttp.ClientSession() as http:
+        ws = await subscribed_btc(service, http)
+        await send(ws, {"op": "subscribe", "channel": "candles", "symbol": "ETH", "interval": "1m"})
+        assert [(await receive(ws))["type"] for _ in range(2)] == ["subscribed", "snapshot"]
+        assert feed.watchers("candles", "BTCUSDT", "1m") == 1
+
+        # Another spelling of the same market is the same subscription.
+        await send(ws, {"op": "unsubscribe", "channel": "candles", "symbol": "btc-usdt", "interval": "1m", "id": 2})
+        assert await receive(ws) == {"type": "unsubscribed", "op": "unsubscribe", "channel": "candles",
+                                     "symbol": "btc-usdt", "interval": "1m", "id": 2}  # fmt: skip
+        assert feed.watchers("candles", "BTCUSDT", "1m") == 0
+        feed.push_candles("BTCUSDT", "1m", LiveCandle(candle(T0, 110.0), False))
+        feed.push_candles("ETHUSDT", "1m", LiveCandle(candle(T0, 3.0), False))
+        update = await receive(ws)
+        assert (update["symbol"], update["data"][0]["close"]) == ("ETHUSDT", 3.0)  # BTC's never came
+        await ws.close()
+    await asyncio.sleep(0.05)
+    assert feed.watchers("candles", "ETHUSDT", "1m") == 0
+    assert feed.open_inboxes() == []
+
+
+async def test_subscription_cap_and_duplicates(start_live: StartLive) -> None:
+    service = await start_live(ws_max_subscriptions=2)
+    async with aiohttp.ClientSession() as http:
+        ws = await subscribed_btc(service, http)
+        await send(ws, SUBSCRIBE_BTC)
+        duplicate = await receive(ws)
+        assert (duplicate["error"]["code"], duplicate["error"]["message"]) == (
+            "INVALID_PARAMETER", "already subscribed to candles BTCUSDT 1m"
+        )
+        await send(ws, {"op": "subscribe", "channel": "prices"})
+        assert [(await receive(ws))["type"] for _ in range(2)] == ["subscribed", "snapshot"]
+        await send(ws, {"op": "subscribe", "channel": "candles", "symbol": "SOL", "interval": "5m", "id": 3})
+        refused = await receive(ws)
+        assert refused["id"] == 3 and refused["error"]["code"] == "RATE_LIMITED"
+        assert refused["error"]["details"] == {"limit": 2, "group": "subscriptions"}
+        assert service.feed.watchers("candles", "SOLUSDT", "5m") == 0
+        await ws.close()
+
+
+async def test_message_rate_cap_answers_once_then_ignores_until_the_rate_falls(start_live: StartLive) -> None:
+    service = await start_live(ws_max_messages_per_second=3)
+    async with aiohttp.ClientSession() as http, http.ws_connect(service.ws_url) as ws:
+        for number in range(8):
+            await send(ws, {"op": "ping", "id": number})
+        answers = [await receive(ws) for _ in range(4)]
+        assert answers[:3] == [{"type": "pong", "id": n} for n in range(3)]
+        assert answers[3]["type"] == "error" and answers[3]["id"] is None
+        assert answers[3]["error"]["code"] == "RATE_LIMITED"
+        assert answers[3]["error"]["retryAfter"] == 1
+        assert answers[3]["error"]["details"] == {"limit": 3, "group": "messages"}
+        with pytest.raises(asyncio.TimeoutError):
+            await ws.receive(timeout=0.2)  # the four other messages: ignored, unanswered
+        await asyncio.sleep(0.5)
+        await send(ws, {"op": "ping", "id": "later"})
+        assert await receive(ws) == {"type": "pong", "id": "later"}
+
+
+async def test_an_oversized_message_closes_with_1009(start_live: StartLive) -> None:
+    service = await start_live(ws_max_message_size=256)
+    async with aiohttp.ClientSession() as http, http.ws_connect(service.ws_url) as ws:
+        await ws.send_str('{"op":"ping","id":"' + "x" * 300 + '"}')
+        code, _ = await closed(ws)
+        assert code == 1009
+    await asyncio.sleep(0.05)
+    assert service.runner.server is not None and len(service.runner.server.connections) == 0
+
+
+async def test_a_binary_frame_closes_with_1003_and_a_reason(start_live: StartLive) -> None:
+    service = await start_live()
+    async with aiohttp.ClientSession() as http:
+        ws = await subscribed_btc(service, http)
+        await ws.send_bytes(b'{"op":"ping"}')
+        assert await closed(ws) == (1003, "binary frames are not accepted: send JSON text")
+    await asyncio.sleep(0.05)
+    assert service.feed.open_inboxes() == []
+
+
+async def test_a_client_that_does_not_answer_pings_is_dropped(start_live: StartLive) -> None:
+    service = await start_live(ws_heartbeat=0.3)
+    async with aiohttp.ClientSession() as http:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        # autoping off and nothing read: this client never answers the server's pings.
+        dead = await http.ws_connect(service.ws_url, autoping=False)
+        await send(dead, SUBSCRIBE_BTC)
+        alive = await subscribed_btc(service, http)
+        received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+        async def read() -> None:  # reading is what makes aiohttp's client answer the pings
+            async for message in alive:
+                received.put_nowait(orjson.loads(message.data))
+
+        reading = asyncio.create_task(read())
+        while len(service.feed.open_inboxes()) > 1 and loop.time() - started < 5:
+            await asyncio.sleep(0.05)
+        assert len(service.feed.open_inboxes()) == 1  # the dead one's inbox was released
+        assert loop.time() - started >= 0.3
+        await asyncio.sleep(0.5)  # more heartbeats: the live one stays
+        service.feed.push_candles("BTCUSDT", "1m", LiveCandle(candle(T0, 120.0), False))
+        update = await asyncio.wait_for(received.get(), 5)
+        assert update["data"][0]["close"] == 120.0
+        assert len(service.feed.open_inboxes()) == 1
+        reading.cancel()
+        for ws in (dead, alive):
+            await ws.close()
+
+
+async def test_a_slow_client_is_closed_with_its_reason_while_another_keeps_receiving(start_live: StartLive) -> None:
+    service = await start_live()
+    feed = service.feed
+    async with aiohttp.ClientSession() as http:
+        slow = await subscribed_btc(service, http)
+        fast = await subscribed_btc(service, http)
+        slow_inbox, fast_inbox = feed.open_inboxes()
+        slow_inbox.drop("fell 1000 updates behind; reconnect for a fresh snapshot")
+        assert await closed(slow) == (1013, "fell 1000 updates behind; reconnect for a fresh snapshot")
+        for close in range(50):
+            feed.push_candles("BTCUSDT", "1m", LiveCandle(candle(T0, 200.0 + close), False))
+        closes = [(await receive(fast))["data"][0]["close"] for _ in range(50)]
+        assert closes == [200.0 + n for n in range(50)]
+        assert fast_inbox.closed is False and slow_inbox.closed is True
+        await fast.close()
+
+
+async def test_each_update_is_encoded_once_for_every_subscriber(start_live: StartLive) -> None:
+    service = await start_live()
+    async with aiohttp.ClientSession() as http:
+        clients = [await subscribed_btc(service, http) for _ in range(3)]
+        update = service.feed.push_candles("BTCUSDT", "1m", LiveCandle(candle(T0, 130.0), False))
+        assert update.rendered == {}  # offered, not yet sent
+        frames = [(await c.receive(timeout=5)).data for c in clients]
+        assert frames[0] == frames[1] == frames[2]
+        assert update.rendered == {"json": frames[0].encode()}
+
+        # What is kept on the update is what goes out: planted before the pumps run (nothing
+        # was awaited since the push), these bytes reach every client as they are.
+        planted = service.feed.push_candles("BTCUSDT", "1m", LiveCandle(candle(T0, 131.0), False))
+        planted.rendered["json"] = b'{"planted":true}'
+        assert [(await c.receive(timeout=5)).data for c in clients] == ['{"planted":true}'] * 3
+        for c in clients:
+            await c.close()
+
+
+async def test_the_drain_closes_every_websocket_with_1001_and_refuses_new_ones(start_live: StartLive) -> None:
+    service = await start_live()
+    async with aiohttp.ClientSession() as http:
+        idle = await http.ws_connect(service.ws_url)
+        busy = await subscribed_btc(service, http)
+        service.shutdown.begin()
+        assert await closed(idle) == (1001, "server shutting down")
+        assert await closed(busy) == (1001, "server shutting down")
+        refused = await http.get(service.url("/ws"), headers={"Connection": "close"})
+        assert refused.status == 503
+        assert (await refused.json())["error"]["code"] == "SERVICE_UNAVAILABLE"
+    await asyncio.sleep(0.05)
+    assert service.feed.open_inboxes() == []
+
+
+async def test_rest_refusals_before_the_upgrade(start_live: StartLive) -> None:
+    off = await start_live(feed=None)
+    on = await start_live()
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(off.ws_url)
+        assert refused.value.status == 404
+        answer = await http.get(off.url("/ws"))
+        assert answer.status == 404
+        assert (await answer.json())["error"] == {
+            "code": "NOT_FOUND", "message": "live streams are switched off on this service (STREAM_ENABLED=false)",
+            "details": None, "retryAfter": None}  # fmt: skip
+        plain = await http.get(on.url("/ws"), headers={"Origin": "https://app.example"})
+        assert plain.status == 400
+        assert (await plain.json())["error"]["code"] == "INVALID_PARAMETER"
+        assert plain.headers["Access-Control-Allow-Origin"] == "*"
+
+
+async def test_the_upgrade_answer_carries_the_edge_headers(start_live: StartLive) -> None:
+    service = await start_live()
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(service.ws_url, headers={"X-Request-ID": "ws-req-1", "Origin": "https://a.example"})
+        headers = ws._response.headers
+        assert headers["X-Request-ID"] == "ws-req-1"
+        assert headers["Server"] == "crypto-data-engine"
+        assert headers["Access-Control-Allow-Origin"] == "*"
+        await ws.close()
+
+
+async def test_websockets_count_against_the_per_client_connection_cap(start_live: StartLive) -> None:
+    service = await start_live(per_client=2)
+    async with aiohttp.ClientSession() as http:
+        first = await subscribed_btc(service, http)
+        second = await http.ws_connect(service.ws_url)
+        with pytest.raises((aiohttp.ClientError, ConnectionError)):
+            async with aiohttp.ClientSession() as other:  # a third connection from the same address
+                await other.ws_connect(service.ws_url)
+        await second.close()
+        await asyncio.sleep(0.05)
+        third = await http.ws_connect(service.ws_url)  # a place freed: admitted again
+        await send(third, {"op": "ping"})
+        assert await receive(third) == {"type": "pong"}
+        for ws in (first, third):
+            await ws.close()
+
+
+async def test_a_websocket_outlives_the_request_head_timeout(start_live: StartLive) -> None:
+    service = await start_live(http_header_timeout=0.2)
+    async with aiohttp.ClientSession() as http:
+        ws = await subscribed_btc(service, http)
+        for number in range(6):  # frames arrive for 0.6 s, three times the head timeout
+            await send(ws, {"op": "ping", "id": number})
+            assert await receive(ws) == {"type": "pong", "id": number}
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.3)  # and silence
+        service.feed.push_candles("BTCUSDT", "1m", LiveCandle(candle(T0, 150.0), False))
+        assert (await receive(ws))["data"][0]["close"] == 150.0
+        await ws.close()
