@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from application.live.feed import FeedClosed, SlowSubscriber
@@ -54,6 +54,8 @@ class FakeInbox:
         self.closed = False
         self.watches: list[FakeWatch] = []
         self.received = 0  # updates offered
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     def offer(self, update: LiveUpdate) -> None:
         if self.closed or self._dropped is not None:
@@ -69,6 +71,13 @@ class FakeInbox:
         self._dropped = reason
         self._queue.put_nowait(_NEVER)
 
+    def hold(self) -> None:
+        """Updates stay queued (``get`` waits) until :meth:`release`."""
+        self._flowing.clear()
+
+    def release(self) -> None:
+        self._flowing.set()
+
     @property
     def pending(self) -> int:
         return self._queue.qsize()
@@ -80,6 +89,7 @@ class FakeInbox:
             if self.closed or self._feed.closed:
                 raise FeedClosed()
             item = await self._queue.get()
+            await self._flowing.wait()  # held: even an update already taken waits
             if item is not _NEVER:
                 return item  # type: ignore[return-value]
 
@@ -125,6 +135,9 @@ class FakeLiveFeed:
         self.board: dict[str, CombinedQuote] = {s: quote(s, 100.0 + i) for i, s in enumerate(SYMBOLS)}
         self.fail_with: Exception | None = None
         self.watch_delay = 0.0
+        # Called once a watch is registered, before the watch call returns (as a feed that
+        # builds its snapshot after registering would let updates in), then a pause.
+        self.during_watch: Callable[[], object] | None = None
         self._seq = itertools.count(1)
         self.watch_calls: list[tuple[str, ...]] = []
 
@@ -144,7 +157,9 @@ class FakeLiveFeed:
         await self._before_watch()
         recent = tuple(self.history(parsed.pair, bar.name))
         snapshot = CandleUpdate("snapshot", parsed, bar, "binance", recent, None, _now_ms(), next(self._seq))
-        return self._watch(inbox, ("candles", parsed.pair, bar.name), snapshot)
+        watch = self._watch(inbox, ("candles", parsed.pair, bar.name), snapshot)
+        await self._after_registering()
+        return watch
 
     async def watch_prices(self, inbox: FakeInbox, symbols: Sequence[str] | str | None) -> FakeWatch:  # type: ignore[override]
         if self.disabled:
@@ -155,7 +170,9 @@ class FakeLiveFeed:
         await self._before_watch()
         quotes = tuple(self.board[base] for base in bases)
         snapshot = PriceUpdate("snapshot", quotes, None, _now_ms(), next(self._seq))
-        return self._watch(inbox, ("prices",), snapshot, frozenset(bases))
+        watch = self._watch(inbox, ("prices",), snapshot, frozenset(bases))
+        await self._after_registering()
+        return watch
 
     # -- driving it -----------------------------------------------------------------------
 
@@ -209,6 +226,12 @@ class FakeLiveFeed:
         if self.fail_with is not None:
             error, self.fail_with = self.fail_with, None
             raise error
+
+    async def _after_registering(self) -> None:
+        if self.during_watch is not None:
+            hook, self.during_watch = self.during_watch, None
+            hook()
+            await asyncio.sleep(0.05)
 
     def _watch(self, inbox: FakeInbox, topic: tuple[str, ...], snapshot: CandleUpdate | PriceUpdate,
                symbols: frozenset[str] = frozenset()) -> FakeWatch:  # fmt: skip

@@ -88,6 +88,26 @@ async def test_subscribe_echoes_then_snapshot_then_every_update(start_live: Star
         }
 
 
+async def test_updates_that_come_while_a_subscription_is_made_follow_its_snapshot(start_live: StartLive) -> None:
+    service = await start_live()
+    feed = service.feed
+    async with aiohttp.ClientSession() as http:
+        ws = await subscribed_btc(service, http)  # the connection's pump runs from now on
+        feed.during_watch = lambda: (
+            feed.push_candles("ETHUSDT", "1m", LiveCandle(candle(T0, 5.0), False)),
+            feed.push_candles("BTCUSDT", "1m", LiveCandle(candle(T0, 150.0), False)),
+            feed.push_candles("ETHUSDT", "1m", LiveCandle(candle(T0, 6.0), True)),
+        )
+        await send(ws, {"op": "subscribe", "channel": "candles", "symbol": "ETH", "interval": "1m"})
+        received = [await receive(ws) for _ in range(5)]
+        # BTC's update is not held back by ETH's subscription; ETH's wait for its snapshot.
+        assert [(m["type"], m.get("symbol")) for m in received] == [
+            ("update", "BTCUSDT"), ("subscribed", "ETH"), ("snapshot", "ETHUSDT"), ("update", "ETHUSDT"), ("update", "ETHUSDT")
+        ]
+        assert [m["data"][0]["close"] for m in received[3:]] == [5.0, 6.0]
+        await ws.close()
+
+
 async def test_prices_subscription_and_ping(start_live: StartLive) -> None:
     service = await start_live()
     async with aiohttp.ClientSession() as http, http.ws_connect(service.ws_url) as ws:
@@ -177,9 +197,22 @@ async def test_unsubscribe_stops_updates_and_releases_the_watch(start_live: Star
         feed.push_candles("ETHUSDT", "1m", LiveCandle(candle(T0, 3.0), False))
         update = await receive(ws)
         assert (update["symbol"], update["data"][0]["close"]) == ("ETHUSDT", 3.0)  # BTC's never came
+
+        # An update still queued when the client unsubscribes is not sent after "unsubscribed".
+        [inbox] = feed.open_inboxes()
+        inbox.hold()
+        feed.push_candles("ETHUSDT", "1m", LiveCandle(candle(T0, 4.0), False))
+        await send(ws, {"op": "unsubscribe", "channel": "candles", "symbol": "ETH", "interval": "1m"})
+        assert (await receive(ws))["type"] == "unsubscribed"
+        await send(ws, {"op": "subscribe", "channel": "prices", "symbols": ["BTC"]})
+        assert [(await receive(ws))["type"] for _ in range(2)] == ["subscribed", "snapshot"]
+        inbox.release()
+        feed.push_quotes(quote("BTC", 1.5))
+        after = await receive(ws)
+        assert (after["channel"], after["data"][0]["price"]) == ("prices", 1.5)
         await ws.close()
     await asyncio.sleep(0.05)
-    assert feed.watchers("candles", "ETHUSDT", "1m") == 0
+    assert feed.watchers("prices") == 0
     assert feed.open_inboxes() == []
 
 

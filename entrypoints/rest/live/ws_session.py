@@ -36,6 +36,7 @@ TRY_AGAIN_LATER = 1013
 _MAX_REASON = 123  # bytes a close frame's reason may have
 
 Key = tuple[str, ...]
+Topic = tuple[str, str] | str  # (pair, interval) of candles, or "prices"
 
 
 class WsSession:
@@ -52,6 +53,8 @@ class WsSession:
         self._watches: dict[Key, Watch] = {}
         self._candles: set[tuple[str, str]] = set()  # (pair, interval) of the candles subscriptions
         self._prices = 0  # prices subscriptions
+        # Topics whose subscription is being made: their updates wait here for its snapshot.
+        self._opening: dict[Topic, list[LiveUpdate]] = {}
         self._send = asyncio.Lock()
         self._closer: asyncio.Task[Any] | None = None
 
@@ -138,21 +141,39 @@ class WsSession:
             raise ApiError(429, "RATE_LIMITED", f"at most {limit} subscriptions per connection "
                            "(WS_MAX_SUBSCRIPTIONS): unsubscribe first", {"limit": limit, "group": "subscriptions"})  # fmt: skip
         inbox = self._inbox_with_pump()
-        if op.channel == "candles":
-            watch = await self._feed.watch_candles(inbox, op.symbol, interval)
-        else:
-            watch = await self._feed.watch_prices(inbox, list(op.symbols) if op.symbols is not None else None)
+        topic: Topic = (key[1], key[2]) if key[0] == "candles" else "prices"
+        opening = self._opening.setdefault(topic, [])
+        try:
+            if op.channel == "candles":
+                watch = await self._feed.watch_candles(inbox, op.symbol, interval)
+            else:
+                watch = await self._feed.watch_prices(inbox, list(op.symbols) if op.symbols is not None else None)
+        except BaseException:
+            self._opened(topic, opening)
+            raise
         if self._closer is not None or key in self._watches:  # closed, or subscribed meanwhile
             watch.stop()
+            self._opened(topic, opening)
             return
-        async with self._send:  # nothing of this subscription can be sent before its snapshot
+        async with self._send:  # subscribed, the snapshot, then what came while it was made
             self._watches[key] = watch
             if key[0] == "candles":
                 self._candles.add((key[1], key[2]))
             else:
                 self._prices += 1
+            queued = self._opened(topic, opening)
             await self._send_unlocked(self._echo("subscribed", op))
             await self._send_unlocked(self._live.messages.json(watch.snapshot))
+            for update in queued:
+                if self._wanted(update):
+                    await self._send_unlocked(self._live.messages.json(update))
+
+    def _opened(self, topic: Topic, opening: list[LiveUpdate]) -> list[LiveUpdate]:
+        """The subscription of ``topic`` is made (or failed): its updates flow again; returns
+        those that waited for it."""
+        if self._opening.get(topic) is opening:
+            del self._opening[topic]
+        return opening
 
     async def _unsubscribe(self, op: ClientOp) -> None:
         key, _ = self._key(op)
@@ -205,6 +226,11 @@ class WsSession:
             self._pump = self._loop.create_task(self._forward(inbox))
         return inbox
 
+    def _topic(self, update: LiveUpdate) -> Topic:
+        if isinstance(update, CandleUpdate):
+            return (update.symbol.pair, update.interval.name)
+        return "prices"
+
     def _wanted(self, update: LiveUpdate) -> bool:
         """Whether the client still holds the subscription ``update`` belongs to (updates
         queued before an unsubscribe are not sent after it)."""
@@ -220,7 +246,10 @@ class WsSession:
         try:
             while True:
                 update = await inbox.get()
-                if self._wanted(update):
+                waiting = self._opening.get(self._topic(update)) if self._opening else None
+                if waiting is not None:  # its subscription's snapshot is not sent yet
+                    waiting.append(update)
+                elif self._wanted(update):
                     frame = encoded(update)
                     async with lock:
                         if self._closer is not None:
