@@ -9,7 +9,7 @@ message, so the stream always ends cleanly between two messages.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from application.get_ohlcv import DEFAULT_INTERVAL
 from application.live.feed import FeedClosed, Inbox, LiveFeed
@@ -81,13 +81,15 @@ class LiveStreams:
         """Whether the server drains (a stream asked for now ends at once, OK)."""
         return self._ends.draining
 
-    async def candles(self, symbol: str, interval: str) -> AsyncIterator[bytes]:
+    async def candles(self, symbol: str, interval: str) -> AsyncGenerator[bytes, None]:
         """The snapshot, then every update, each encoded once for every subscriber."""
         inbox = self._feed.inbox()
         waits = _Waits(self._ends)
         try:
             watch = await self._feed.watch_candles(inbox, symbol, interval or DEFAULT_INTERVAL)
-            yield _encoded(watch.snapshot)
+            snapshot = watch.snapshot
+            assert isinstance(snapshot, CandleUpdate)
+            yield _encoded(snapshot)
             while True:
                 update = await waits.next(inbox)
                 if isinstance(update, CandleUpdate):
@@ -98,7 +100,7 @@ class LiveStreams:
             waits.close()
             inbox.close()
 
-    async def prices(self, symbols: str | None) -> AsyncIterator[pb.GetPricesResponse]:
+    async def prices(self, symbols: str | None) -> AsyncGenerator[pb.GetPricesResponse, None]:
         """The board at once, then again on every change of a watched asset's quote, and at
         least every GRPC_STREAM_INTERVAL seconds (the same board again when nothing changed)."""
         inbox = self._feed.inbox()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterator, Sequence
 from typing import TypeVar
 
 from google.protobuf.message import Message
@@ -143,7 +143,7 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
             if not self._streams[client]:
                 del self._streams[client]
 
-    async def _polled_prices(self, symbols: str | None) -> AsyncIterator[pb.GetPricesResponse]:
+    async def _polled_prices(self, symbols: str | None) -> AsyncGenerator[pb.GetPricesResponse, None]:
         """Without live streams: the board at once, then every GRPC_STREAM_INTERVAL seconds.
 
         Each update goes through the cached, single-flight use case, so N subscribers cost

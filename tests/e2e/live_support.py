@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
+import orjson
 import pytest
 from aiohttp import web
 from dependency_injector import providers
@@ -18,7 +20,7 @@ from entrypoints.settings import Settings
 from entrypoints.shutdown import ShutdownCoordinator
 from simulator import UpstreamSimulator
 from tests.conftest import settings_for
-from tests.fake_live_feed import FakeLiveFeed, FakeStreamReport
+from tests.fake_live_feed import MINUTE_MS, T0, FakeLiveFeed, FakeStreamReport
 
 
 @dataclass
@@ -86,4 +88,40 @@ async def start_live(simulator: UpstreamSimulator) -> AsyncIterator[StartLive]:
         await service.stop()
 
 
-__all__ = ["FakeLiveFeed", "FakeStreamReport", "LiveService", "StartLive", "start_live"]
+# -- WebSocket client helpers --------------------------------------------------------------
+
+SUBSCRIBE_BTC = {"op": "subscribe", "channel": "candles", "symbol": "BTC", "interval": "1m", "id": 7}
+SNAPSHOT_BTC = [  # the fake feed's default history, as the client must see it
+    {"timestamp": T0 - 2 * MINUTE_MS, "open": 99.0, "high": 102.0, "low": 97.0, "close": 100.0, "volume": 1.5, "closed": True},
+    {"timestamp": T0 - MINUTE_MS, "open": 100.0, "high": 103.0, "low": 98.0, "close": 101.0, "volume": 1.5, "closed": True},
+    {"timestamp": T0, "open": 101.0, "high": 104.0, "low": 99.0, "close": 102.0, "volume": 1.5, "closed": False},
+]  # fmt: skip
+
+
+async def receive(ws: aiohttp.ClientWebSocketResponse, timeout: float = 5.0) -> dict[str, Any]:
+    """The next JSON message (a safety net timeout, not a timing assertion)."""
+    message = await ws.receive(timeout=timeout)
+    assert message.type is aiohttp.WSMsgType.TEXT, message
+    return orjson.loads(message.data)
+
+
+async def send(ws: aiohttp.ClientWebSocketResponse, message: dict[str, Any]) -> None:
+    await ws.send_str(orjson.dumps(message).decode())
+
+
+async def closed(ws: aiohttp.ClientWebSocketResponse, timeout: float = 5.0) -> tuple[int | None, str]:
+    """Read until the server's close frame: its code and reason."""
+    while True:
+        message = await ws.receive(timeout=timeout)
+        if message.type is aiohttp.WSMsgType.CLOSE:
+            return message.data, message.extra or ""
+        if message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+            return None, ""
+
+
+async def subscribed_btc(service: LiveService, http: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse:
+    ws = await http.ws_connect(service.ws_url)
+    await send(ws, SUBSCRIBE_BTC)
+    assert (await receive(ws))["type"] == "subscribed"
+    assert (await receive(ws))["type"] == "snapshot"
+    return ws

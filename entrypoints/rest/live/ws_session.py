@@ -32,6 +32,7 @@ log = structlog.get_logger("live")
 # Close codes (RFC 6455 section 7.4.1) and their reasons.
 GOING_AWAY = 1001
 UNSUPPORTED_DATA = 1003
+INTERNAL_ERROR = 1011
 TRY_AGAIN_LATER = 1013
 _MAX_REASON = 123  # bytes a close frame's reason may have
 
@@ -70,7 +71,10 @@ class WsSession:
             while self._closer is None:
                 message = await ws.receive()
                 if message.type is WSMsgType.TEXT:
-                    await self._on_text(message.data)
+                    try:
+                        await self._on_text(message.data)
+                    except ConnectionError:  # the client went away while it was answered
+                        break
                 elif message.type is WSMsgType.BINARY:
                     self.begin_close(UNSUPPORTED_DATA, "binary frames are not accepted: send JSON text")
                 else:  # closed by the client, or by aiohttp: 1009 for a message over the size cap,
@@ -262,6 +266,9 @@ class WsSession:
             self.begin_close(GOING_AWAY, "the live feed closed")
         except ConnectionError:  # the client went away; the handler's read ends by itself
             return
+        except Exception:  # noqa: BLE001 - a bug: say so in the logs and to the client, once
+            log.exception("live update not delivered")
+            self.begin_close(INTERNAL_ERROR, "internal error")
 
 
 def _describe(key: Key) -> str:
