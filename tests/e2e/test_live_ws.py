@@ -230,3 +230,17 @@ async def test_each_update_is_encoded_once_for_every_subscriber(start_live: Star
         assert [(await c.receive(timeout=5)).data for c in clients] == ['{"planted":true}'] * 3
         for c in clients:
             await c.close()
+
+
+async def test_sandbox_mode_marks_every_live_message(start_live: StartLive) -> None:
+    service = await start_live(sandbox=True)
+    async with aiohttp.ClientSession() as http, http.ws_connect(service.ws_url) as ws:
+        assert ws._response.headers["X-Data-Mode"] == "sandbox"
+        await send(ws, SUBSCRIBE_BTC)
+        assert (await receive(ws))["sandbox"] is True
+        assert (await receive(ws))["sandbox"] is True
+        update = service.feed.push_candles("BTCUSDT", "1m", LiveCandle(candle(T0, 1.0), False))
+        assert (await receive(ws))["sandbox"] is True
+        assert list(update.rendered) == ["json+sandbox"]
+        await ws.send_str("?")
+        assert (await receive(ws))["sandbox"] is True
