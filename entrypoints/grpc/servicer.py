@@ -14,8 +14,8 @@ from domain.errors import FeatureDisabled
 from domain.symbol import SymbolParser
 from entrypoints.answer_memo.memo import AnswerMemo
 from entrypoints.answer_memo.protobuf_answer import GRPC_BYTES, ProtobufAnswer
-from entrypoints.edge_rules import STREAMS_OFF
 from entrypoints.container import UseCases
+from entrypoints.edge_rules import STREAMS_OFF
 from entrypoints.grpc import mapping
 from entrypoints.grpc.edge import Context, Edge, client_of, server_stream, unary
 from entrypoints.grpc.errors import TooManyStreams
