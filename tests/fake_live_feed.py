@@ -168,7 +168,7 @@ class FakeLiveFeed:
         bases = self.symbols.parse_bases(raw)  # type: ignore[arg-type]
         self.watch_calls.append(("prices", *bases))
         await self._before_watch()
-        quotes = tuple(self.board[base] for base in bases)
+        quotes = tuple(self.board[base] for base in bases if base in self.board)  # none priced: absent
         snapshot = PriceUpdate("snapshot", quotes, None, _now_ms(), next(self._seq))
         watch = self._watch(inbox, ("prices",), snapshot, frozenset(bases))
         await self._after_registering()

@@ -33,6 +33,7 @@ T = TypeVar("T")
 class MarketDataServicer(pb_grpc.MarketDataServicer):
     """Serves the same use cases as REST, with the same client-limit groups.
 
+    ``supported_symbols``: SUPPORTED_SYMBOLS, for the ``missing`` of live StreamPrices.
     With ``sandbox`` every call carries ``x-data-mode: sandbox`` and GetHealth says so.
     ``shutdown``: the process's; streams end when it starts draining, unary calls still
     running at its cut end UNAVAILABLE.
@@ -45,9 +46,9 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
         trust_proxy: bool = False,
         *,
         shutdown: ShutdownCoordinator,
+        supported_symbols: Sequence[str],
         sandbox: bool = False,
         max_streams: int = 10,
-        supported_symbols: Sequence[str] = (),
     ) -> None:
         self.edge = Edge(SERVICE_NAME, use_cases.client_limits, use_cases.access_log, trust_proxy,
                          use_cases.metrics, marks=SANDBOX_METADATA if sandbox else (),

@@ -145,6 +145,18 @@ async def test_stream_prices_pushes_on_change_and_repeats_the_board_when_quiet(s
     call.cancel()
 
 
+async def test_live_stream_prices_names_the_assets_without_a_quote(start_grpc: StartGrpc) -> None:
+    live = await start_grpc()
+    del live.feed.board["SOL"]
+    call = live.stub.StreamPrices(pb.StreamPricesRequest(symbols=["SOL", "BTC"]))
+    first = await next_message(call)
+    assert ([q.symbol for q in first.quotes], list(first.missing), first.count) == (["BTC"], ["SOL"], 1)
+    live.feed.push_quotes(quote("SOL", 150.0))
+    second = await next_message(call)
+    assert ([q.symbol for q in second.quotes], list(second.missing)) == (["BTC", "SOL"], [])
+    call.cancel()
+
+
 async def test_streams_end_ok_when_the_server_drains(start_grpc: StartGrpc) -> None:
     live = await start_grpc()
     candles = live.stub.StreamCandles(pb.StreamCandlesRequest(symbol="BTC", interval="1m"))
