@@ -113,7 +113,7 @@ class LiveStreams:
             snapshot = watch.snapshot
             assert isinstance(snapshot, PriceUpdate)
             board: dict[str, CombinedQuote] = {q.symbol: q for q in snapshot.quotes if q.symbol in wanted}
-            yield mapping.live_board(tuple(board.values()), requested)
+            yield mapping.live_board(_in_order(board, requested), requested)
             due = loop.time() + self._interval
             while True:
                 update = await waits.next(inbox, due)
@@ -122,13 +122,18 @@ class LiveStreams:
                     if not changed:
                         continue
                     board.update((q.symbol, q) for q in changed)
-                yield mapping.live_board(tuple(board.values()), requested)
+                yield mapping.live_board(_in_order(board, requested), requested)
                 due = loop.time() + self._interval
         except (Drained, FeedClosed):
             return
         finally:
             waits.close()
             inbox.close()
+
+
+def _in_order(board: dict[str, CombinedQuote], requested: tuple[str, ...]) -> tuple[CombinedQuote, ...]:
+    """The board's quotes in the order the client asked for them (as GetPrices answers)."""
+    return tuple(board[base] for base in requested if base in board)
 
 
 def _encoded(update: CandleUpdate) -> bytes:

@@ -153,7 +153,7 @@ async def test_live_stream_prices_names_the_assets_without_a_quote(start_grpc: S
     assert ([q.symbol for q in first.quotes], list(first.missing), first.count) == (["BTC"], ["SOL"], 1)
     live.feed.push_quotes(quote("SOL", 150.0))
     second = await next_message(call)
-    assert ([q.symbol for q in second.quotes], list(second.missing)) == (["BTC", "SOL"], [])
+    assert ([q.symbol for q in second.quotes], list(second.missing)) == (["SOL", "BTC"], [])  # as asked
     call.cancel()
 
 
