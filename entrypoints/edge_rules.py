@@ -11,6 +11,8 @@ from domain.fallback import UNKNOWN_RETRY_AFTER
 # The REST answers' Server header: the product, without the Python and aiohttp versions.
 SERVER_NAME = "crypto-data-engine"
 INTERNAL_MESSAGE = "internal error; see the service logs with this request id"
+# Why a live stream (WebSocket, SSE, gRPC) is refused when live streams are off.
+STREAMS_OFF = "live streams are switched off on this service (STREAM_ENABLED=false)"
 DEFAULT_RETRY_AFTER = math.ceil(UNKNOWN_RETRY_AFTER)  # seconds, when no provider said when to come back
 # At most 64 characters, as any client input an answer repeats (../shared/API.md).
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")

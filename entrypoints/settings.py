@@ -75,6 +75,13 @@ class Settings(_ProviderSettings):
     http_keepalive_timeout: Seconds = 75  # an idle keep-alive connection is closed after this
     http_header_timeout: Seconds = 10  # a request head must be complete within this
     max_connections_per_client: Annotated[int, Field(ge=1)] = 256  # per client address: REST, WS, SSE
+    # Live streams out (GET /ws and the SSE routes); see README "Live data".
+    ws_max_subscriptions: Annotated[int, Field(ge=1)] = 50  # per WebSocket connection
+    ws_max_messages_per_second: Annotated[int, Field(ge=1)] = 10  # client messages, per connection
+    ws_max_message_size: Annotated[int, Field(ge=256, le=1 << 20)] = 4096  # bytes; larger: close 1009
+    ws_heartbeat: Seconds = 30  # server ping every this many seconds; no pong within half of it: closed
+    sse_keepalive: Seconds = 15  # a comment line on an idle SSE stream, so proxies keep it open
+    sse_retry: Seconds = 3  # the reconnection delay an SSE stream tells EventSource (`retry:`)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] = "json"
 

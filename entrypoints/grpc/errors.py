@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import grpc
 
+from application.live.feed import SlowSubscriber
 from domain.errors import (
     AllProvidersFailed,
     FeatureDisabled,
@@ -95,6 +96,12 @@ def failure_for(error: BaseException) -> RpcFailure | None:
             grpc.StatusCode.RESOURCE_EXHAUSTED,
             str(error),
             (("error-code", "RATE_LIMITED"), ("x-ratelimit-limit", str(error.limit))),
+        )
+    if isinstance(error, SlowSubscriber):
+        return RpcFailure(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            f"stream dropped: {error.reason}"[:_MAX_REASON],
+            (("error-code", "SLOW_SUBSCRIBER"),),
         )
     if isinstance(error, AllProvidersFailed):
         return _providers_failed(error)

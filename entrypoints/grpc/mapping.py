@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from application.get_health import HealthReport
+from application.live.updates import CandleUpdate
 from application.served import Served
 from domain.candle import DEFAULT_CANDLES, CandleSeries
 from domain.errors import InvalidSymbol
+from domain.live import StreamStatus
 from domain.market import MarketOverview
 from domain.ports import CacheStats
 from domain.provider_health import ProviderHealth
@@ -180,8 +182,18 @@ def _cache(stats: CacheStats) -> pb.CacheStats:
     )
 
 
-def health_response(report: HealthReport, sandbox: bool = False) -> pb.GetHealthResponse:
-    """The health document; an unhealthy service still answers OK with status "unhealthy"."""
+def _stream(status: StreamStatus) -> pb.StreamHealth:
+    return pb.StreamHealth(
+        provider=status.provider, state=status.state, streams=status.streams, reconnects=status.reconnects,
+        **_present(last_message=_optional_ms(status.last_message)),
+    )
+
+
+def health_response(
+    report: HealthReport, sandbox: bool = False, streams: Sequence[StreamStatus] = ()
+) -> pb.GetHealthResponse:
+    """The health document; an unhealthy service still answers OK with status "unhealthy".
+    ``streams``: the live streams' upstream providers (none when live streams are off)."""
     return pb.GetHealthResponse(
         status=report.status,
         uptime=report.uptime,
@@ -190,4 +202,41 @@ def health_response(report: HealthReport, sandbox: bool = False) -> pb.GetHealth
         cache=_cache(report.cache),
         timestamp=now_ms(),
         sandbox=sandbox,
+        streams=[_stream(status) for status in streams],
+    )
+
+
+# -- live ----------------------------------------------------------------------------------
+
+
+def candle_update(update: CandleUpdate) -> pb.CandleUpdate:
+    """A StreamCandles message: a snapshot or an update of one market's candles."""
+    return pb.CandleUpdate(
+        type=update.type,
+        symbol=update.symbol.pair,
+        interval=update.interval.name,
+        source=update.source,
+        candles=[
+            pb.LiveCandle(timestamp=c.timestamp, open=c.open, high=c.high, low=c.low, close=c.close,
+                          volume=c.volume, closed=live.closed)
+            for live in update.candles
+            for c in (live.candle,)
+        ],
+        timestamp=update.timestamp,
+        **_present(event_time=update.event_time),
+    )  # fmt: skip
+
+
+def live_board(quotes: Sequence[CombinedQuote], requested: Sequence[str]) -> pb.GetPricesResponse:
+    """A StreamPrices message from live quotes: every watched asset's newest quote; ``missing``
+    the requested assets that have none; ``source`` every provider that contributed."""
+    present = {q.symbol for q in quotes}
+    sources = dict.fromkeys(source for q in quotes for source in q.sources)
+    return pb.GetPricesResponse(
+        quotes=[quote(q) for q in quotes],
+        source="+".join(sources),
+        missing=[base for base in requested if base not in present],
+        stale=False,
+        timestamp=now_ms(),
+        count=len(quotes),
     )

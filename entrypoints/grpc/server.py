@@ -86,6 +86,7 @@ class GrpcServer:
             shutdown=self.shutdown,
             sandbox=settings.sandbox,
             max_streams=settings.grpc_max_streams_per_client,
+            supported_symbols=settings.supported_symbols,
         )
         self.health = HealthPublisher(use_cases.get_health, ("", SERVICE_NAME), health_every)
         add_market_data(self.market_data, self._server)

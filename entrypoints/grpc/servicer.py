@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterator, Sequence
 from typing import TypeVar
 
 from google.protobuf.message import Message
 
+from domain.errors import FeatureDisabled
+from domain.symbol import SymbolParser
 from entrypoints.answer_memo.memo import AnswerMemo
 from entrypoints.answer_memo.protobuf_answer import GRPC_BYTES, ProtobufAnswer
 from entrypoints.container import UseCases
+from entrypoints.edge_rules import STREAMS_OFF
 from entrypoints.grpc import mapping
 from entrypoints.grpc.edge import Context, Edge, client_of, server_stream, unary
 from entrypoints.grpc.errors import TooManyStreams
+from entrypoints.grpc.live import LiveStreams
 from entrypoints.grpc.sandbox import SANDBOX_METADATA
 from entrypoints.shutdown import ShutdownCoordinator
+from entrypoints.stream_ends import StreamEnds
 from protos.cryptodata.v1 import market_data_pb2 as pb
 from protos.cryptodata.v1 import market_data_pb2_grpc as pb_grpc
 
@@ -27,6 +33,7 @@ T = TypeVar("T")
 class MarketDataServicer(pb_grpc.MarketDataServicer):
     """Serves the same use cases as REST, with the same client-limit groups.
 
+    ``supported_symbols``: SUPPORTED_SYMBOLS, for the ``missing`` of live StreamPrices.
     With ``sandbox`` every call carries ``x-data-mode: sandbox`` and GetHealth says so.
     ``shutdown``: the process's; streams end when it starts draining, unary calls still
     running at its cut end UNAVAILABLE.
@@ -39,6 +46,7 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
         trust_proxy: bool = False,
         *,
         shutdown: ShutdownCoordinator,
+        supported_symbols: Sequence[str],
         sandbox: bool = False,
         max_streams: int = 10,
     ) -> None:
@@ -51,7 +59,11 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
         self._closing = shutdown.draining
         self._answers: AnswerMemo[Message] = AnswerMemo(ProtobufAnswer(), GRPC_BYTES)
         self._max_streams = max_streams
-        self._streams: Counter[str] = Counter()  # open StreamPrices streams per client
+        self._streams: Counter[str] = Counter()  # open streams per client
+        feed = use_cases.live
+        self._live = None if feed is None else LiveStreams(
+            feed, StreamEnds(shutdown.draining), stream_interval, SymbolParser(supported_symbols)
+        )  # fmt: skip
 
     @unary("ohlcv")
     async def GetOhlcv(self, request: pb.GetOhlcvRequest, context: Context) -> bytes:
@@ -81,13 +93,59 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
     @unary(None)  # like /api/health: never rate limited, probes must always get through
     async def GetHealth(self, request: pb.GetHealthRequest, context: Context) -> pb.GetHealthResponse:
         """The health report."""
-        return mapping.health_response(await self._use_cases.get_health.execute(), self._sandbox)
+        report = await self._use_cases.get_health.execute()
+        streams = self._use_cases.streams.statuses() if self._use_cases.streams is not None else ()
+        return mapping.health_response(report, self._sandbox, streams)
 
     @server_stream("prices")
     async def StreamPrices(
         self, request: pb.StreamPricesRequest, context: Context
     ) -> AsyncIterator[pb.GetPricesResponse]:
-        """The board at once, then every GRPC_STREAM_INTERVAL seconds until either side ends.
+        """The board at once, then updates until either side ends (``_polled_prices`` without
+        live streams, ``LiveStreams.prices`` with them)."""
+        symbols = mapping.symbols_query(request.symbols)
+        with self._held_stream(context):
+            live = self._live
+            if live is None:
+                messages = self._polled_prices(symbols)
+            elif live.draining:
+                return
+            else:
+                messages = live.prices(symbols)
+            async with contextlib.aclosing(messages) as opened:  # its finally runs now, not when collected
+                async for message in opened:
+                    yield message
+
+    @server_stream("ohlcv")
+    async def StreamCandles(self, request: pb.StreamCandlesRequest, context: Context) -> AsyncIterator[bytes]:
+        """Live candles of one market: a snapshot, then every change (live streams only)."""
+        live = self._live
+        if live is None:
+            raise FeatureDisabled(STREAMS_OFF)
+        with self._held_stream(context):
+            if live.draining:
+                return
+            async with contextlib.aclosing(live.candles(request.symbol, request.interval)) as opened:
+                async for message in opened:
+                    yield message
+
+    @contextlib.contextmanager
+    def _held_stream(self, context: Context) -> Iterator[None]:
+        """Count an open stream against the client's GRPC_MAX_STREAMS_PER_CLIENT (every
+        streaming method together); over it, RESOURCE_EXHAUSTED."""
+        client = client_of(context, self.edge.trust_proxy)
+        if self._streams[client] >= self._max_streams:
+            raise TooManyStreams(self._max_streams)
+        self._streams[client] += 1
+        try:
+            yield
+        finally:
+            self._streams[client] -= 1
+            if not self._streams[client]:
+                del self._streams[client]
+
+    async def _polled_prices(self, symbols: str | None) -> AsyncGenerator[pb.GetPricesResponse, None]:
+        """Without live streams: the board at once, then every GRPC_STREAM_INTERVAL seconds.
 
         Each update goes through the cached, single-flight use case, so N subscribers cost
         what one REST client polling at the same pace would. When every provider fails and
@@ -95,28 +153,18 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
         starts draining the stream ends at once with OK, even in the middle of a slow update:
         a stream must not hold the shutdown (its client reconnects elsewhere).
         """
-        symbols = mapping.symbols_query(request.symbols)
-        client = client_of(context, self.edge.trust_proxy)
-        if self._streams[client] >= self._max_streams:
-            raise TooManyStreams(self._max_streams)
-        self._streams[client] += 1
-        try:
-            loop = asyncio.get_running_loop()
-            due = loop.time()
-            while not self._closing.is_set():
-                served = await self._unless_closing(self._use_cases.get_prices.execute(symbols))
-                if served is None:
-                    return
-                yield mapping.prices_response(served)
-                # On a fixed schedule: a slow fetch shortens the wait rather than stretching the
-                # period past GRPC_STREAM_INTERVAL (clients are promised an update every 5 s).
-                due = max(due + self._stream_interval, loop.time())
-                if await self._closed_within(due - loop.time()):
-                    return
-        finally:
-            self._streams[client] -= 1
-            if not self._streams[client]:
-                del self._streams[client]
+        loop = asyncio.get_running_loop()
+        due = loop.time()
+        while not self._closing.is_set():
+            served = await self._unless_closing(self._use_cases.get_prices.execute(symbols))
+            if served is None:
+                return
+            yield mapping.prices_response(served)
+            # On a fixed schedule: a slow fetch shortens the wait rather than stretching the
+            # period past GRPC_STREAM_INTERVAL (clients are promised an update every 5 s).
+            due = max(due + self._stream_interval, loop.time())
+            if await self._closed_within(due - loop.time()):
+                return
 
     async def _unless_closing(self, work: Awaitable[T]) -> T | None:
         """``work``'s result, or None (and ``work`` cancelled) if the server starts draining first."""

@@ -11,6 +11,7 @@ from entrypoints.answer_memo.memo import AnswerMemo
 from entrypoints.container import Container, UseCases, start, stop
 from entrypoints.rest.app_keys import ANSWERS, CONTAINER, SETTINGS, SHUTDOWN, USE_CASES
 from entrypoints.rest.expectations import ignore_unknown_expectations
+from entrypoints.rest.live.edge import setup_live
 from entrypoints.rest.middlewares import setup_middlewares
 from entrypoints.rest.routes import setup_routes
 from entrypoints.rest.sandbox import marked, setup_sandbox_marks
@@ -53,6 +54,7 @@ def create_app(
     setup_middlewares(app, settings.cors_origins, settings.trust_proxy, container.access_log(),
                       container.metrics(), shutdown)  # fmt: skip
     setup_routes(app, metrics=settings.metrics_enabled)
+    setup_live(app)
     if settings.sandbox:
         setup_sandbox_marks(app)
     if use_cases is None:

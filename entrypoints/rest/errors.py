@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -64,27 +65,51 @@ def envelope(
     )
 
 
-def response_for(error: BaseException) -> web.Response | None:
-    """The envelope for a known error, or ``None`` for a bug."""
+@dataclass(frozen=True, slots=True)
+class ErrorAnswer:
+    """How a known error is answered: HTTP status, code, message, details, seconds to wait.
+
+    The one mapping (:func:`answer_for`) serves the REST envelope and the WebSocket's
+    ``{"type":"error"}`` messages alike."""
+
+    status: int
+    code: str
+    message: str
+    details: Any = None
+    retry_after: int | None = None
+    headers: dict[str, str] | None = None
+
+
+def answer_for(error: BaseException) -> ErrorAnswer | None:
+    """The answer to a known error, or ``None`` for a bug."""
     if isinstance(error, InvalidSymbol):
-        return envelope(400, "INVALID_SYMBOL", bounded(error.message), {"field": error.field})
+        return ErrorAnswer(400, "INVALID_SYMBOL", bounded(error.message), {"field": error.field})
     if isinstance(error, InvalidInterval):
-        return envelope(400, "INVALID_INTERVAL", bounded(error.message), {"field": error.field})
+        return ErrorAnswer(400, "INVALID_INTERVAL", bounded(error.message), {"field": error.field})
     if isinstance(error, InvalidParameter):
-        return envelope(400, "INVALID_PARAMETER", bounded(error.message), {"field": error.field})
+        return ErrorAnswer(400, "INVALID_PARAMETER", bounded(error.message), {"field": error.field})
     if isinstance(error, AllProvidersFailed):
         retry = retry_after_seconds(error.retry_after)
-        return envelope(503, "PROVIDER_ERROR", "no provider could answer and nothing is cached",
-                        error.failures, retry)  # fmt: skip
+        return ErrorAnswer(503, "PROVIDER_ERROR", "no provider could answer and nothing is cached",
+                           error.failures, retry)  # fmt: skip
     if isinstance(error, FeatureDisabled):
-        return envelope(404, "NOT_FOUND", str(error))
+        return ErrorAnswer(404, "NOT_FOUND", str(error))
     if isinstance(error, ShuttingDown):
         # details.reason tells this 503 apart from the connection reserve's (same code).
-        return envelope(503, error.code, str(error), {"reason": "shutting_down"}, error.retry_after)
+        return ErrorAnswer(503, error.code, str(error), {"reason": "shutting_down"}, error.retry_after)
     if isinstance(error, ApiError):
-        return envelope(error.status, error.code, bounded(error.message), error.details, error.retry_after)
+        return ErrorAnswer(error.status, error.code, bounded(error.message), error.details, error.retry_after)
     if isinstance(error, web.HTTPException) and error.status >= 400:
         code = _HTTP_CODES.get(error.status, "INVALID_PARAMETER" if error.status < 500 else "INTERNAL_ERROR")
         headers = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
-        return envelope(error.status, code, error.reason, headers=headers)
+        return ErrorAnswer(error.status, code, error.reason, headers=headers)
     return None
+
+
+def response_for(error: BaseException) -> web.Response | None:
+    """The envelope for a known error, or ``None`` for a bug."""
+    answer = answer_for(error)
+    if answer is None:
+        return None
+    return envelope(answer.status, answer.code, answer.message, answer.details, answer.retry_after,
+                    answer.headers)  # fmt: skip

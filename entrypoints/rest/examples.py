@@ -19,6 +19,7 @@ from domain.candle import Candle, CandleSeries
 from domain.client_input import quoted
 from domain.errors import AllProvidersFailed, FeatureDisabled, InvalidSymbol, RateLimited
 from domain.interval import Interval
+from domain.live import StreamStatus
 from domain.market import MarketOverview
 from domain.ports import CacheStats
 from domain.provider_health import ProviderHealth
@@ -26,9 +27,10 @@ from domain.quote import CombinedQuote, PriceBoard
 from domain.sentiment import FearGreed, OverallSentiment, Sentiment
 from domain.symbol import Symbol
 from entrypoints import __version__
-from entrypoints.edge_rules import INTERNAL_MESSAGE
+from entrypoints.edge_rules import INTERNAL_MESSAGE, STREAMS_OFF
 from entrypoints.rest import rendering, schemas
 from entrypoints.rest.errors import ApiError, envelope, response_for
+from entrypoints.rest.stream_headers import STREAM_GROUPS, STREAM_PATHS
 
 NOW = 1_780_000_000.0  # 2026-05-28T20:26:40Z, epoch seconds
 NOW_MS = int(NOW * 1000)
@@ -92,7 +94,13 @@ def _health(healthy: bool) -> dict[str, Any]:
         )
         cache = CacheStats("memory", size=0, hits=0, misses=25, max_entries=10_000)
     report = HealthReport("healthy" if healthy else "unhealthy", 3600.5, __version__, providers, cache)
-    body = _stamped(rendering.health(report).body())
+    streams = (
+        StreamStatus("binance", "connected", 12, NOW - 0.4, 1) if healthy
+        else StreamStatus("binance", "reconnecting", 12, NOW - 95, 7),
+        StreamStatus("kraken", "connected", 0, NOW - 0.8, 0) if healthy
+        else StreamStatus("kraken", "down", 0, None, 3),
+    )  # fmt: skip
+    body = _stamped(rendering.health(report, streams).body())
     body["pid"] = 4242
     return body
 
@@ -149,22 +157,26 @@ def failure(status: int, path: str) -> dict[str, Any]:
 
 
 def _error_response(status: int, path: str) -> Any:
-    field = "symbols" if path == "/api/prices" else "symbol"
+    field = "symbols" if path in ("/api/prices", "/api/stream/prices") else "symbol"
+    live = path in STREAM_PATHS
     errors: dict[int, Exception] = {
         400: InvalidSymbol(f"unknown symbol {quoted('DOGE')}; supported bases: BTC, ETH, SOL", field=field),
         401: ApiError(401, "UNAUTHORIZED", "send Authorization: Bearer <ADMIN_TOKEN>"),
         403: ApiError(403, "FORBIDDEN", "wrong admin token"),
-        404: FeatureDisabled("sentiment is switched off on this service (ENABLE_SENTIMENT=false)"),
+        404: FeatureDisabled(STREAMS_OFF if live else "sentiment is switched off on this service (ENABLE_SENTIMENT=false)"),
         503: AllProvidersFailed(
             {"binance": "timed out", "kraken": "our request budget (10 per 10 second) is spent"},
             retry_after=9.2,
         ),
     }
+    if status == 400 and path == "/ws":
+        return response_for(ApiError(400, "INVALID_PARAMETER", "GET /ws upgrades to a WebSocket: send the "
+                                     "WebSocket handshake (Upgrade: websocket)", {"field": "Upgrade"}))  # fmt: skip
     if status == 429:
         if path == "/api/cache/clear":
             message = "too many failed admin attempts: at most 5 a minute per client"
             return envelope(429, "RATE_LIMITED", message, {"limit": 5, "group": "admin"}, 42)
-        group = path.removeprefix("/api/").split("/")[0]
+        group = STREAM_GROUPS.get(path) or path.removeprefix("/api/").split("/")[0]
         limited = RateLimited(60, 41.5)
         return envelope(429, "RATE_LIMITED", str(limited), {"limit": 60, "group": group}, 42)
     if status == 500:

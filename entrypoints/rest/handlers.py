@@ -25,7 +25,7 @@ T = TypeVar("T")
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
 
 
-def _query(request: web.Request) -> MultiDictProxy[str]:
+def single_query(request: web.Request) -> MultiDictProxy[str]:
     """The query, each parameter once: a repeated one (``limit=5&limit=abc``) is refused
     rather than one of its values picked."""
     query = request.query
@@ -50,7 +50,7 @@ def _int_param(query: MultiDictProxy[str], name: str, default: int) -> int:
 
 async def ohlcv(request: web.Request) -> web.Response:
     """GET /api/ohlcv?symbol=BTC&interval=1h&limit=100 (``timeframe`` is an alias of interval)."""
-    query = _query(request)
+    query = single_query(request)
     interval = query.get("interval", query.get("timeframe"))
     limit = _int_param(query, "limit", DEFAULT_CANDLES)
     served = await request.app[USE_CASES].get_ohlcv.execute(query.get("symbol"), interval, limit)
@@ -59,7 +59,7 @@ async def ohlcv(request: web.Request) -> web.Response:
 
 async def prices(request: web.Request) -> web.Response:
     """GET /api/prices?symbols=BTC,ETH (none: every supported symbol)."""
-    served = await request.app[USE_CASES].get_prices.execute(_query(request).get("symbols"))
+    served = await request.app[USE_CASES].get_prices.execute(single_query(request).get("symbols"))
     return _answer(request, served, rendering.prices_body)
 
 
@@ -84,8 +84,11 @@ def _answer(
 
 async def health(request: web.Request) -> web.Response:
     """GET /api/health: 200 unless no data can be served at all (503)."""
-    report = await request.app[USE_CASES].get_health.execute()
-    return rendering.model_response(rendering.health(report), 503 if report.status == "unhealthy" else 200)
+    use_cases = request.app[USE_CASES]
+    report = await use_cases.get_health.execute()
+    streams = use_cases.streams.statuses() if use_cases.streams is not None else ()
+    body = rendering.health(report, streams)
+    return rendering.model_response(body, 503 if report.status == "unhealthy" else 200)
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -19,6 +19,7 @@ from entrypoints.rest.app_keys import USE_CASES
 from entrypoints.rest.clients import client_address
 from entrypoints.rest.errors import envelope, response_for
 from entrypoints.rest.routes import ADMIN_PATHS, LIMITED_GROUPS
+from entrypoints.rest.stream_headers import STREAM_HEADERS, STREAM_PATHS
 from entrypoints.shutdown import ShutdownCoordinator, ShuttingDown
 
 # Methods a metric label may name; clients choose the method, and each label value is a series.
@@ -86,6 +87,8 @@ def edge_middleware(
             origin is not None and (allow_all or origin in allowed) and request.path not in ADMIN_PATHS
         )
         status = 500
+        if request.path in STREAM_PATHS:  # a stream sends its headers before it returns
+            request[STREAM_HEADERS] = _stream_headers(request_id, origin if permitted else None, allow_all)
         try:
             try:
                 if request.method == "OPTIONS" and "Access-Control-Request-Method" in headers:
@@ -140,6 +143,9 @@ async def _limited(request: web.Request, handler: Handler, trust_proxy: bool) ->
     if decision is None:
         return await handler(request)
     headers = {"X-RateLimit-Limit": str(decision.limit), "X-RateLimit-Remaining": str(decision.remaining)}
+    stream_headers = request.get(STREAM_HEADERS)
+    if stream_headers is not None:
+        stream_headers.update(headers)
     if not decision.allowed:
         error = RateLimited(decision.limit, decision.retry_after)
         return envelope(429, "RATE_LIMITED", str(error), {"limit": decision.limit, "group": group},
@@ -150,6 +156,17 @@ async def _limited(request: web.Request, handler: Handler, trust_proxy: bool) ->
         response = _failure(request, error)
     response.headers.update(headers)
     return response
+
+
+def _stream_headers(request_id: str, allowed_origin: str | None, allow_all: bool) -> dict[str, str]:
+    """What the middleware adds to every answer, for a stream to send with its own headers."""
+    headers = {"X-Request-ID": request_id, "Server": edge_rules.SERVER_NAME}
+    if allowed_origin is not None:
+        headers["Access-Control-Allow-Origin"] = "*" if allow_all else allowed_origin
+        headers["Access-Control-Expose-Headers"] = _EXPOSED
+    if not allow_all:
+        headers["Vary"] = "Origin"
+    return headers
 
 
 def setup_middlewares(

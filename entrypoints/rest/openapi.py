@@ -16,6 +16,9 @@ from pydantic.json_schema import models_json_schema
 from domain.candle import DEFAULT_CANDLES, MAX_CANDLES
 from entrypoints import __version__
 from entrypoints.rest import examples, schemas
+from entrypoints.rest.live import schemas as live_schemas
+from entrypoints.rest.live.openapi import live_paths
+from entrypoints.rest.stream_headers import STREAM_PATHS
 
 REF = "#/components/schemas/{model}"
 
@@ -30,6 +33,13 @@ _ERRORS = {
     "SERVICE_UNAVAILABLE: this instance is shutting down and could not finish in time, or is at its "
     "connection limit; retry.",
     500: "INTERNAL_ERROR: a bug; the body holds no internals, the logs have them under the request id.",
+}
+_LIVE_ERRORS = {
+    400: "Bad parameter (INVALID_SYMBOL, INVALID_INTERVAL, INVALID_PARAMETER), or `/ws` without a WebSocket "
+    "handshake: answered before any stream starts.",
+    404: "NOT_FOUND: live streams are switched off (STREAM_ENABLED=false).",
+    503: "PROVIDER_ERROR: no snapshot could be had (every provider failed, nothing cached). SERVICE_UNAVAILABLE: "
+    "this instance is shutting down; connect again (to another instance).",
 }
 _RETRY_AFTER = {
     "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
@@ -99,14 +109,21 @@ def _json(model: type[schemas.ApiModel], samples: dict[str, Any]) -> dict[str, A
 def _responses(op: Operation) -> dict[str, Any]:
     ok = _json(op.model, examples.success(op.model))
     responses: dict[str, Any] = {"200": {"description": "OK", "content": ok}}
-    for status in op.errors:
-        if op.model is schemas.HealthResponse and status == 503:
-            responses["503"] = {"description": "Unhealthy: the service cannot serve any data.",
-                                "content": _json(op.model, examples.unhealthy())}  # fmt: skip
-            continue
+    if op.model is schemas.HealthResponse and 503 in op.errors:
+        responses["503"] = {"description": "Unhealthy: the service cannot serve any data.",
+                            "content": _json(op.model, examples.unhealthy())}  # fmt: skip
+    responses.update(_error_responses(op.path, tuple(s for s in op.errors if str(s) not in responses)))
+    return responses
+
+
+def _error_responses(path: str, statuses: tuple[int, ...]) -> dict[str, Any]:
+    """The error answers ``statuses`` of ``path``, each with its sample envelope."""
+    responses: dict[str, Any] = {}
+    for status in statuses:
+        description = _LIVE_ERRORS.get(status, _ERRORS[status]) if path in STREAM_PATHS else _ERRORS[status]
         responses[str(status)] = {
-            "description": _ERRORS[status],
-            "content": _json(schemas.ErrorResponse, examples.failure(status, op.path)),
+            "description": description,
+            "content": _json(schemas.ErrorResponse, examples.failure(status, path)),
         }
         if status in (429, 503):
             responses[str(status)]["headers"] = _RETRY_AFTER
@@ -116,7 +133,8 @@ def _responses(op: Operation) -> dict[str, Any]:
 def component_schemas() -> dict[str, Any]:
     """JSON schemas of every response model, as OpenAPI components."""
     _, top = models_json_schema(
-        [(model, "serialization") for model in schemas.RESPONSE_MODELS], ref_template=REF
+        [(model, "serialization") for model in (*schemas.RESPONSE_MODELS, *live_schemas.LIVE_MODELS)],
+        ref_template=REF,
     )
     return dict(top["$defs"])
 
@@ -159,6 +177,8 @@ def document(intervals: tuple[str, ...], symbols: tuple[str, ...], metrics: bool
         if op.admin:
             entry["security"] = [{"adminToken": []}]
         paths.setdefault(op.path, {})[op.method] = entry
+    interval = {"type": "string", "enum": list(intervals), "default": "1h"}
+    paths.update(live_paths(_query, interval, _error_responses))
     if metrics:
         paths["/metrics"] = _METRICS
     return {
@@ -166,13 +186,14 @@ def document(intervals: tuple[str, ...], symbols: tuple[str, ...], metrics: bool
         "info": {
             "title": "Crypto Data Engine",
             "version": __version__,
-            "description": "Candles, prices, sentiment and market overview aggregated from public providers. "
+            "description": "Candles, prices, sentiment and market overview aggregated from public providers, "
+            "and live candles and prices over a WebSocket (`/ws`) and Server-Sent Events (`/api/stream/*`). "
             "Data responses share the envelope `{success, data, timestamp, stale}`; every error is "
             "`{success: false, error: {code, message, details, retryAfter}, timestamp}`. In sandbox mode "
             "(`serve --sandbox`) the data is simulated: every response carries `X-Data-Mode: sandbox` and "
             'every JSON answer `"sandbox": true`.',
         },
-        "tags": [{"name": "market data"}, {"name": "operations"}],
+        "tags": [{"name": "market data"}, {"name": "live data"}, {"name": "operations"}],
         "paths": paths,
         "components": {
             "schemas": component_schemas(),

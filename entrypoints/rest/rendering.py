@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from aiohttp import web
 from application.get_health import HealthReport
 from application.served import Served
 from domain.candle import CandleSeries
+from domain.live import StreamStatus
 from domain.market import MarketOverview
 from domain.ports import CacheStats
 from domain.provider_health import ProviderHealth
@@ -209,14 +211,23 @@ def provider(p: ProviderHealth) -> schemas.ProviderStatus:
     )
 
 
-def health(report: HealthReport) -> schemas.HealthResponse:
-    """The health document."""
+def stream(status: StreamStatus) -> schemas.StreamHealth:
+    """One upstream stream provider's state."""
+    last = status.last_message
+    return schemas.StreamHealth(provider=status.provider, state=status.state, streams=status.streams,
+                                last_message=None if last is None else round(last * 1000),
+                                reconnects=status.reconnects)  # fmt: skip
+
+
+def health(report: HealthReport, streams: Sequence[StreamStatus] = ()) -> schemas.HealthResponse:
+    """The health document; ``streams``: the live streams' providers (none when they are off)."""
     return schemas.HealthResponse(
         status=report.status,  # type: ignore[arg-type]
         uptime=report.uptime,
         version=report.version,
         providers=[provider(p) for p in report.providers],
         cache=schemas.CacheStats(**_cache_fields(report.cache)),
+        streams=[stream(s) for s in streams],
         pid=os.getpid(),  # which worker answered, with serve --workers N
         timestamp=now_ms(),
     )

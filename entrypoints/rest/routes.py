@@ -6,6 +6,8 @@ from aiohttp import web
 
 from entrypoints.rest import handlers
 from entrypoints.rest.docs import setup_docs
+from entrypoints.rest.live import sse, ws
+from entrypoints.rest.stream_headers import STREAM_GROUPS
 
 # Endpoint groups with their own per-client limit (RATE_LIMIT_*); other routes are not limited.
 LIMITED_GROUPS = {
@@ -13,6 +15,7 @@ LIMITED_GROUPS = {
     "/api/prices": "prices",
     "/api/sentiment": "sentiment",
     "/api/market/overview": "market",
+    **STREAM_GROUPS,
 }
 # Routes a browser on another origin may not use: no CORS headers, preflights refused.
 ADMIN_PATHS = frozenset({"/api/cache/clear"})
@@ -27,6 +30,10 @@ def setup_routes(app: web.Application, *, metrics: bool = True) -> None:
     app.router.add_get("/api/health", handlers.health)
     app.router.add_get("/api/cache/stats", handlers.cache_stats)
     app.router.add_post("/api/cache/clear", handlers.cache_clear)
+    # Live data (a HEAD would open a stream with nothing to show for it).
+    app.router.add_get("/ws", ws.websocket, allow_head=False)
+    app.router.add_get("/api/stream/candles", sse.stream_candles, allow_head=False)
+    app.router.add_get("/api/stream/prices", sse.stream_prices, allow_head=False)
     if metrics:
         app.router.add_get("/metrics", handlers.metrics)
     setup_docs(app)

@@ -205,6 +205,16 @@ class ProviderStatus(ApiModel):
     failures: int = Field(ge=0)
 
 
+class StreamHealth(ApiModel):
+    """One upstream WebSocket provider of live streams (STREAM_PROVIDERS)."""
+
+    provider: str = Field(examples=["binance"])
+    state: Literal["connected", "reconnecting", "down"]
+    streams: int = Field(ge=0, description="Streams (market candles or tickers) held open.")
+    last_message: int | None = Field(description="Last frame of any kind, pings included, epoch ms; null before the first.")
+    reconnects: int = Field(ge=0, description="Connections opened after the first.")
+
+
 class HealthResponse(ApiModel):
     """GET /api/health: HTTP 200 unless the service cannot serve any data (503, `unhealthy`)."""
 
@@ -213,6 +223,8 @@ class HealthResponse(ApiModel):
     version: str
     providers: list[ProviderStatus]
     cache: CacheStats
+    streams: list[StreamHealth] = Field(description="The live streams' upstream providers, in "
+                                        "STREAM_PROVIDERS order; empty when live streams are off.")  # fmt: skip
     pid: int = Field(description="The worker process that answered.")
     timestamp: int = _epoch_ms()
     sandbox: Literal[True] | None = _sandbox()

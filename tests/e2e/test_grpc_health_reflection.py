@@ -166,5 +166,7 @@ async def test_reflection_describes_market_data(grpc_service: GrpcService) -> No
         "GetMarketOverview",
         "GetHealth",
         "StreamPrices",
+        "StreamCandles",
     }
     assert methods["StreamPrices"].server_streaming
+    assert methods["StreamCandles"].server_streaming

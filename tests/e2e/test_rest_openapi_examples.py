@@ -31,7 +31,7 @@ def samples(document: dict[str, Any]) -> list[tuple[str, int, type[schemas.ApiMo
     for path, item in document["paths"].items():
         for method, operation in item.items():
             for status, response in operation["responses"].items():
-                media = response["content"].get("application/json")
+                media = response.get("content", {}).get("application/json")  # none: the WebSocket's 101
                 if media is None:
                     continue  # /metrics' text
                 model = MODELS[media["schema"]["$ref"].rsplit("/", 1)[-1]]

@@ -64,6 +64,50 @@ class StreamPricesRequest(_message.Message):
     symbols: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, symbols: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class StreamCandlesRequest(_message.Message):
+    __slots__ = ("symbol", "interval")
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    symbol: str
+    interval: str
+    def __init__(self, symbol: _Optional[str] = ..., interval: _Optional[str] = ...) -> None: ...
+
+class LiveCandle(_message.Message):
+    __slots__ = ("timestamp", "open", "high", "low", "close", "volume", "closed")
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    OPEN_FIELD_NUMBER: _ClassVar[int]
+    HIGH_FIELD_NUMBER: _ClassVar[int]
+    LOW_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_FIELD_NUMBER: _ClassVar[int]
+    timestamp: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    closed: bool
+    def __init__(self, timestamp: _Optional[int] = ..., open: _Optional[float] = ..., high: _Optional[float] = ..., low: _Optional[float] = ..., close: _Optional[float] = ..., volume: _Optional[float] = ..., closed: _Optional[bool] = ...) -> None: ...
+
+class CandleUpdate(_message.Message):
+    __slots__ = ("type", "symbol", "interval", "source", "candles", "timestamp", "event_time")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    CANDLES_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    symbol: str
+    interval: str
+    source: str
+    candles: _containers.RepeatedCompositeFieldContainer[LiveCandle]
+    timestamp: int
+    event_time: int
+    def __init__(self, type: _Optional[str] = ..., symbol: _Optional[str] = ..., interval: _Optional[str] = ..., source: _Optional[str] = ..., candles: _Optional[_Iterable[_Union[LiveCandle, _Mapping]]] = ..., timestamp: _Optional[int] = ..., event_time: _Optional[int] = ...) -> None: ...
+
 class Quote(_message.Message):
     __slots__ = ("symbol", "name", "price", "price_usd", "change_24h", "volume_24h", "market_cap", "last_update", "sources", "dropped")
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
@@ -220,8 +264,22 @@ class CacheStats(_message.Message):
     max_entries: int
     def __init__(self, backend: _Optional[str] = ..., size: _Optional[int] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., hit_rate: _Optional[float] = ..., max_entries: _Optional[int] = ...) -> None: ...
 
+class StreamHealth(_message.Message):
+    __slots__ = ("provider", "state", "streams", "last_message", "reconnects")
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    STREAMS_FIELD_NUMBER: _ClassVar[int]
+    LAST_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    RECONNECTS_FIELD_NUMBER: _ClassVar[int]
+    provider: str
+    state: str
+    streams: int
+    last_message: int
+    reconnects: int
+    def __init__(self, provider: _Optional[str] = ..., state: _Optional[str] = ..., streams: _Optional[int] = ..., last_message: _Optional[int] = ..., reconnects: _Optional[int] = ...) -> None: ...
+
 class GetHealthResponse(_message.Message):
-    __slots__ = ("status", "uptime", "version", "providers", "cache", "timestamp", "sandbox")
+    __slots__ = ("status", "uptime", "version", "providers", "cache", "timestamp", "sandbox", "streams")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     UPTIME_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -229,6 +287,7 @@ class GetHealthResponse(_message.Message):
     CACHE_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     SANDBOX_FIELD_NUMBER: _ClassVar[int]
+    STREAMS_FIELD_NUMBER: _ClassVar[int]
     status: str
     uptime: float
     version: str
@@ -236,4 +295,5 @@ class GetHealthResponse(_message.Message):
     cache: CacheStats
     timestamp: int
     sandbox: bool
-    def __init__(self, status: _Optional[str] = ..., uptime: _Optional[float] = ..., version: _Optional[str] = ..., providers: _Optional[_Iterable[_Union[ProviderHealth, _Mapping]]] = ..., cache: _Optional[_Union[CacheStats, _Mapping]] = ..., timestamp: _Optional[int] = ..., sandbox: _Optional[bool] = ...) -> None: ...
+    streams: _containers.RepeatedCompositeFieldContainer[StreamHealth]
+    def __init__(self, status: _Optional[str] = ..., uptime: _Optional[float] = ..., version: _Optional[str] = ..., providers: _Optional[_Iterable[_Union[ProviderHealth, _Mapping]]] = ..., cache: _Optional[_Union[CacheStats, _Mapping]] = ..., timestamp: _Optional[int] = ..., sandbox: _Optional[bool] = ..., streams: _Optional[_Iterable[_Union[StreamHealth, _Mapping]]] = ...) -> None: ...

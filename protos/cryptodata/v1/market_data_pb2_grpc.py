@@ -65,6 +65,11 @@ class MarketDataStub:
                 request_serializer=protos_dot_cryptodata_dot_v1_dot_market__data__pb2.StreamPricesRequest.SerializeToString,
                 response_deserializer=protos_dot_cryptodata_dot_v1_dot_market__data__pb2.GetPricesResponse.FromString,
                 _registered_method=True)
+        self.StreamCandles = channel.unary_stream(
+                '/cryptodata.v1.MarketData/StreamCandles',
+                request_serializer=protos_dot_cryptodata_dot_v1_dot_market__data__pb2.StreamCandlesRequest.SerializeToString,
+                response_deserializer=protos_dot_cryptodata_dot_v1_dot_market__data__pb2.CandleUpdate.FromString,
+                _registered_method=True)
 
 
 class MarketDataServicer:
@@ -107,7 +112,19 @@ class MarketDataServicer:
         raise NotImplementedError('Method not implemented!')
 
     def StreamPrices(self, request, context):
-        """Current prices at once, then an update every GRPC_STREAM_INTERVAL seconds (default 5).
+        """Current prices at once, then the board again on every change of a live price (live
+        streams on) and at least every GRPC_STREAM_INTERVAL seconds (default 5) when nothing
+        changed; with live streams off, every GRPC_STREAM_INTERVAL seconds from the cached board.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StreamCandles(self, request, context):
+        """Live candles of one market: a snapshot (the most recent candles, up to 100, oldest first,
+        the newest in progress), then an update on every change. UNIMPLEMENTED when live streams
+        are off (STREAM_ENABLED=false); RESOURCE_EXHAUSTED (trailer error-code SLOW_SUBSCRIBER)
+        when the client fell too far behind; ends with OK when the server drains.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -145,6 +162,11 @@ def add_MarketDataServicer_to_server(servicer, server):
                     servicer.StreamPrices,
                     request_deserializer=protos_dot_cryptodata_dot_v1_dot_market__data__pb2.StreamPricesRequest.FromString,
                     response_serializer=protos_dot_cryptodata_dot_v1_dot_market__data__pb2.GetPricesResponse.SerializeToString,
+            ),
+            'StreamCandles': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamCandles,
+                    request_deserializer=protos_dot_cryptodata_dot_v1_dot_market__data__pb2.StreamCandlesRequest.FromString,
+                    response_serializer=protos_dot_cryptodata_dot_v1_dot_market__data__pb2.CandleUpdate.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -310,6 +332,33 @@ class MarketData:
             '/cryptodata.v1.MarketData/StreamPrices',
             protos_dot_cryptodata_dot_v1_dot_market__data__pb2.StreamPricesRequest.SerializeToString,
             protos_dot_cryptodata_dot_v1_dot_market__data__pb2.GetPricesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StreamCandles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/cryptodata.v1.MarketData/StreamCandles',
+            protos_dot_cryptodata_dot_v1_dot_market__data__pb2.StreamCandlesRequest.SerializeToString,
+            protos_dot_cryptodata_dot_v1_dot_market__data__pb2.CandleUpdate.FromString,
             options,
             channel_credentials,
             insecure,
