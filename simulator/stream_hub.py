@@ -194,6 +194,7 @@ class StreamHub:
     async def _serve(self, request: web.Request, provider: str, build: Any) -> web.StreamResponse:
         refusal = self._refusals.take(provider, PATHS[provider]).answer
         if refusal is not None:
+            self.log.refused(provider)
             status = int(refusal.params["status"])
             return web.json_response(
                 {"code": -1, "msg": "connection refused by the simulator"}, status=status

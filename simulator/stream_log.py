@@ -52,7 +52,16 @@ class StreamLog:
 
     def __init__(self) -> None:
         self._connections: list[StreamConnection] = []
+        self._refusals: list[tuple[str, float]] = []
         self._next_id = 1
+
+    def refused(self, provider: str) -> None:
+        """Record a handshake a ``refuse`` fault turned away."""
+        self._refusals.append((provider, time.monotonic()))
+
+    def refusals(self, provider: str) -> list[float]:
+        """When handshakes of ``provider`` were refused (real monotonic seconds), in order."""
+        return [at for name, at in self._refusals if name == provider]
 
     def opened(self, provider: str) -> StreamConnection:
         """Record a new connection of ``provider``."""
@@ -94,6 +103,7 @@ class StreamLog:
             provider: {
                 "opened": self.opened_count(provider),
                 "open": self.open_count(provider),
+                "refused": len(self.refusals(provider)),
                 "subscriptions": self.subscriptions(provider),
                 "frames": len(self.frames(provider)),
             }
@@ -101,7 +111,9 @@ class StreamLog:
         }
 
     def clear(self) -> None:
-        """Forget closed connections and what every connection received (open ones stay)."""
+        """Forget closed connections, refusals and what every connection received (open ones
+        stay)."""
+        self._refusals.clear()
         self._connections = [c for c in self._connections if c.open]
         for connection in self._connections:
             connection.frames.clear()

@@ -41,6 +41,7 @@ async def test_refused_handshakes_for_the_next_times(
     async with http.ws_connect(sim.ws_urls["kraken"]) as ws:  # the other provider was never refused
         assert (await receive_json(ws))["channel"] == "status"
     assert (sim.streams.log.opened_count("binance"), sim.streams.log.opened_count("kraken")) == (1, 1)
+    assert len(sim.streams.log.refusals("binance")) == 2
 
 
 async def test_refusals_until_cleared(sim: UpstreamSimulator, http: aiohttp.ClientSession) -> None:
@@ -132,8 +133,9 @@ async def test_control_api(sim: UpstreamSimulator, http: aiohttp.ClientSession) 
             "open": 1,
             "subscriptions": ["ethusdt@miniTicker"],
             "frames": 0,
+            "refused": 0,
         }
-        assert summary["kraken"] == {"opened": 0, "open": 0, "subscriptions": [], "frames": 0}
+        assert summary["kraken"] == {"opened": 0, "open": 0, "subscriptions": [], "frames": 0, "refused": 0}
         async with http.post(
             control + "/streams/faults", json={"provider": "binance", "kind": "cut"}
         ) as response:
