@@ -13,10 +13,11 @@ from .faults import Fault
 from .market import Candle, Market
 from .recording import RecordedRequest
 from .server import UpstreamSimulator
+from .stream_hub import ws_url_of
 from .stream_log import ClientFrame, StreamConnection
 from .stream_session import StreamSettings
 
 __all__ = [
     "Candle", "ClientFrame", "Fault", "Market", "RecordedRequest", "StreamConnection", "StreamSettings",
-    "UpstreamSimulator",
+    "UpstreamSimulator", "ws_url_of",
 ]  # fmt: skip

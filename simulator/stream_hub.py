@@ -23,18 +23,26 @@ from .stream_session import StreamSession, StreamSettings
 #: Path of each provider's WebSocket endpoint on the simulator. The service opens
 #: ``{BINANCE_WS_URL}/stream`` and ``KRAKEN_WS_URL`` as it is.
 PATHS = {"binance": "/binance/stream", "kraken": "/kraken/v2"}
-#: What the service's ``*_WS_URL`` settings point at, relative to the simulator root.
-WS_BASES = {"binance": "/binance", "kraken": "/kraken/v2"}
+#: What the service's ``*_WS_URL`` settings point at, relative to the provider's base URL.
+WS_SUFFIXES = {"binance": "", "kraken": "/v2"}
+_PREFIXES = {"binance": "/binance", "kraken": "/kraken"}
 #: ``refuse`` stays set (for ``times`` handshakes, or until cleared); the other kinds act at
 #: once on the connections open now.
 STREAM_FAULTS = frozenset({"refuse", "drop", "silence", "malformed", "cut", "server_shutdown"})
 _MALFORMED_SHAPES = ("truncated", "wrong_shape")
 
 
+def ws_url_of(base_url: str, provider: str) -> str:
+    """The WebSocket URL of ``provider`` on the simulator whose base URL for that provider is
+    ``base_url`` (``http://127.0.0.1:P/kraken`` -> ``ws://127.0.0.1:P/kraken/v2``)."""
+    if provider not in WS_SUFFIXES:
+        raise ValueError(f"no WebSocket side for {provider!r}; known: {', '.join(WS_SUFFIXES)}")
+    return "ws" + base_url.rstrip("/").removeprefix("http") + WS_SUFFIXES[provider]
+
+
 def ws_urls(root: str) -> dict[str, str]:
     """The WebSocket URL per provider for a simulator at ``root`` (``http://127.0.0.1:P``)."""
-    ws_root = "ws" + root.removeprefix("http")
-    return {provider: ws_root + base for provider, base in WS_BASES.items()}
+    return {provider: ws_url_of(root + prefix, provider) for provider, prefix in _PREFIXES.items()}
 
 
 class StreamHub:

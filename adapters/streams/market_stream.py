@@ -77,6 +77,11 @@ class ShardedMarketStream:
         """Public market streams need no key."""
         return True
 
+    @property
+    def url(self) -> str:
+        """The URL its connections open."""
+        return self._dialect.url
+
     # -- MarketStream ------------------------------------------------------------------
 
     def supports(self, key: StreamKey) -> bool:
