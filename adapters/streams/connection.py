@@ -192,6 +192,7 @@ class Connection:
             self.announce()
             for frame in request.held:
                 self._data(frame)
+            self.shard.changed.set()  # a topic unwanted while pending is unsubscribed now
         request.done.set()
 
     def _data(self, frame: CandleFrame | TickerFrame) -> None:
@@ -227,7 +228,7 @@ class Connection:
             if dropped:
                 self.shard.subscribed -= dropped
                 for message in self._numbered(self._dialect.unsubscribe(sorted(dropped), self._next_id)):
-                    await self._send(message, subscribe=False)
+                    await self._send(message, subscribe=False)  # its answer needs no waiting for
             sent = [
                 await self._send(message, subscribe=True)
                 for message in self._numbered(self._dialect.subscribe(added, self._next_id))
@@ -252,7 +253,8 @@ class Connection:
 
     async def _send(self, message: ControlMessage, subscribe: bool) -> _Request:
         request = _Request(message, subscribe, set(message.topics))
-        self._requests[message.request_id] = request
+        if subscribe:  # registered before it goes: the answer may come before send_str returns
+            self._requests[message.request_id] = request
         await self._pacing.acquire()
         await self.ws.send_str(json.dumps(message.payload, separators=(",", ":")))
         return request

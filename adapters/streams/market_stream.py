@@ -154,17 +154,7 @@ class ShardedMarketStream:
                     ending = Ending(f"internal error: {error!r}", was_up=False)
                 if ending is None or ending.idle:
                     continue
-                if ending.was_up:
-                    self._sink.lost(self.name, ending.reason, 0)
-                else:
-                    self._failures += 1
-                    self._sink.lost(self.name, ending.reason, self._failures)
-                log.info(
-                    "stream connection lost",
-                    provider=self.name,
-                    reason=ending.reason,
-                    failures=self._failures,
-                )
+                self._report_loss(ending)
                 if not ending.rotate:
                     await asyncio.sleep(self._timing.backoff.delay(self._failures, self._rng))
         finally:
@@ -173,6 +163,16 @@ class ShardedMarketStream:
                 self._shards.remove(shard)
                 self._retired_reopens += max(0, shard.opens - 1)
             self._changed.set()
+
+    def _report_loss(self, ending: Ending) -> None:
+        if not ending.was_up:
+            self._failures += 1
+        failures = 0 if ending.was_up else self._failures
+        log.info("stream connection lost", provider=self.name, reason=ending.reason, failures=failures)
+        try:
+            self._sink.lost(self.name, ending.reason, failures)
+        except Exception:  # the sink's bug must not end the stream either
+            log.exception("stream sink failed", provider=self.name)
 
     async def _connect_and_hold(self, shard: Shard) -> Ending | None:
         await self._attempts.acquire()

@@ -217,3 +217,22 @@ async def test_streams_are_sharded_over_connections_at_the_per_connection_cap(
             assert stream.status().streams == 7
         replies = [c for c in sim.streams.log.connections("binance")]
         assert sorted(len(c.subscriptions) for c in replies) == [1, 3, 3]
+
+
+async def test_a_key_dropped_while_its_subscription_is_pending_is_unsubscribed(
+    sim: UpstreamSimulator, session: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    stream, sink = adapter(sim, session, clock), RecordingSink()
+    stream.want(frozenset({BTC_1M}))
+    async with running(stream, sink):
+        await eventually(lambda: sim.streams.log.frames("binance", "text"))  # BTC's SUBSCRIBE is out
+        stream.want(frozenset({ETH_1H}))
+        await eventually(lambda: sim.streams.log.subscriptions("binance") == ["ethusdt@kline_1h"])
+        await eventually(lambda: stream.status().streams == 1)
+    sent = sorted((f.payload["method"], f.payload["params"]) for f in sim.streams.log.frames("binance", "text"))
+    assert sent == [  # whether BTC's answer came before or after ETH's subscription went out
+        ("SUBSCRIBE", ["btcusdt@kline_1m"]),
+        ("SUBSCRIBE", ["ethusdt@kline_1h"]),
+        ("UNSUBSCRIBE", ["btcusdt@kline_1m"]),
+    ]
+    assert ETH_1H in sink.live_keys()
