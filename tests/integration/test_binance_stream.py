@@ -229,10 +229,28 @@ async def test_a_key_dropped_while_its_subscription_is_pending_is_unsubscribed(
         stream.want(frozenset({ETH_1H}))
         await eventually(lambda: sim.streams.log.subscriptions("binance") == ["ethusdt@kline_1h"])
         await eventually(lambda: stream.status().streams == 1)
-    sent = sorted((f.payload["method"], f.payload["params"]) for f in sim.streams.log.frames("binance", "text"))
+    sent = sorted(
+        (f.payload["method"], f.payload["params"]) for f in sim.streams.log.frames("binance", "text")
+    )
     assert sent == [  # whether BTC's answer came before or after ETH's subscription went out
         ("SUBSCRIBE", ["btcusdt@kline_1m"]),
         ("SUBSCRIBE", ["ethusdt@kline_1h"]),
         ("UNSUBSCRIBE", ["btcusdt@kline_1m"]),
     ]
     assert ETH_1H in sink.live_keys()
+
+
+async def test_pongs_are_paced_with_the_control_messages(
+    session: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    # pinged every 0.12 s: answering each at once would be 8 messages a second and a disconnect
+    settings = StreamSettings(ping_interval=0.12, pong_timeout=1.0)
+    async with UpstreamSimulator(now=lambda: NOW, stream_settings=settings) as sim:
+        stream, sink = adapter(sim, session, clock), RecordingSink()
+        stream.want(frozenset({BTC_1M, ETH_1H}))
+        async with running(stream, sink):
+            await asyncio.sleep(1.5)
+        times = [frame.at for frame in sim.streams.log.frames("binance")]
+    assert sink.losses == [] and sim.streams.log.opened_count("binance") == 1
+    assert len(times) >= 8  # pongs went on, just never more than 5 within a second
+    assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) <= 5

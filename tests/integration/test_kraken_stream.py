@@ -168,6 +168,7 @@ async def test_heartbeats_keep_a_quiet_connection(
 
 
 async def test_ticker_figures(sim: UpstreamSimulator, session: aiohttp.ClientSession) -> None:
+    sim.set_price("ETH", 3499.99)  # where last - change in floats would be 3498.1800000000003
     stream, sink = adapter(sim, session), RecordingSink()
     stream.want(frozenset({ETH_TICKER}))
     async with running(stream, sink):
@@ -179,7 +180,7 @@ async def test_ticker_figures(sim: UpstreamSimulator, session: aiohttp.ClientSes
     [ticker] = sink.tickers(ETH_TICKER)
     wire_change = Decimal(str(round(float(rest["c"][0]) - float(rest["o"]), 2)))
     assert ticker.last == exact(rest["c"][0])
-    assert ticker.open_24h == float(Decimal(rest["c"][0]) - wire_change)  # last - change, exactly
+    assert ticker.open_24h == float(Decimal(rest["c"][0]) - wire_change) == 3498.18  # last - change, exactly
     assert (ticker.high_24h, ticker.low_24h) == (exact(rest["h"][1]), exact(rest["l"][1]))
     assert ticker.volume_base == exact(rest["v"][1])
     assert ticker.volume_quote == exact(rest["v"][1]) * exact(rest["p"][1])
