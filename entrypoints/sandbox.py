@@ -22,11 +22,13 @@ from pydantic import SecretStr
 
 from entrypoints.registry.providers import PROVIDERS
 from entrypoints.settings import Settings
-from simulator import UpstreamSimulator
+from simulator import UpstreamSimulator, ws_url_of
 
 #: The value of the data-mode marks: ``X-Data-Mode`` on REST, ``x-data-mode`` on gRPC.
 DATA_MODE = "sandbox"
 LOOPBACK = "127.0.0.1"
+#: Real seconds between the simulated exchanges' live frames (kline, ticker) in sandbox mode.
+STREAM_CADENCE = 1.0
 _THREAD_TIMEOUT = 10.0
 
 log = structlog.get_logger("sandbox")
@@ -46,12 +48,18 @@ def sandboxed(settings: Settings, base_urls: Mapping[str, str]) -> Settings:
     """``settings`` with every provider on the simulator at ``base_urls`` (the simulator's
     base URL per provider, keyed as the registry's ``simulator`` names it).
 
-    Every base URL is replaced, so provider URLs set in the environment are never called.
+    Every base URL is replaced, and every WebSocket URL (the simulator's WebSocket side), so
+    provider URLs set in the environment are never called.
     Real API keys are replaced by each entry's ``sandbox_key`` (the simulator shows request
     headers on ``/__sim/requests``), and the cache stays in this process: simulated values
     must never land in a Redis that real replicas share.
     """
     urls = {entry.base_url_setting: base_urls[entry.simulator] for entry in PROVIDERS}
+    urls |= {
+        entry.ws_url_setting: ws_url_of(base_urls[entry.simulator], entry.simulator)
+        for entry in PROVIDERS
+        if entry.ws_url_setting is not None
+    }
     outside = [url for url in urls.values() if not _is_loopback(url)]
     if outside:
         raise ValueError(f"sandbox upstream must be on loopback, got {outside}")
@@ -81,8 +89,9 @@ def announce(settings: Settings, base_urls: Mapping[str, str]) -> None:
 
 
 async def start_upstream(seed: int) -> UpstreamSimulator:
-    """A simulator listening on a free loopback port, in the running event loop."""
-    simulator = UpstreamSimulator(seed=seed)
+    """A simulator listening on a free loopback port, in the running event loop; its
+    WebSocket side pushes live frames every ``STREAM_CADENCE`` seconds."""
+    simulator = UpstreamSimulator(seed=seed, stream_cadence=STREAM_CADENCE)
     await simulator.start(host=LOOPBACK, port=0)
     return simulator
 

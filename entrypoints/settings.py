@@ -44,13 +44,16 @@ Rate = Annotated[str, AfterValidator(_rate)]
 
 
 def _provider_fields() -> dict[str, Any]:
-    """Each registry entry's settings: base URL, our budget for it, and its API key if any."""
+    """Each registry entry's settings: base URL, our budget for it, its API key if any, and
+    its WebSocket URL if it streams."""
     fields: dict[str, Any] = {}
     for entry in PROVIDERS:
         fields[entry.base_url_setting] = (str, entry.base_url)
         fields[entry.budget_setting] = (Rate, entry.budget)
         if entry.api_key_setting is not None:
             fields[entry.api_key_setting] = (Secret, SecretStr(""))
+        if entry.ws_url_setting is not None:
+            fields[entry.ws_url_setting] = (str, entry.ws_url)
     return fields
 
 
@@ -109,6 +112,7 @@ class Settings(_ProviderSettings):
 
     ohlcv_providers: CommaList = ["binance", "kraken"]
     price_providers: CommaList = ["coingecko", "coincap", "binance"]
+    stream_providers: CommaList = ["binance", "kraken"]  # live WebSocket sources, in fallback order
     price_max_deviation: Annotated[float, Field(gt=0, lt=1)] = 0.02
     supported_symbols: CommaList = [
         "BTC", "ETH", "SOL", "XRP", "BNB", "ADA", "DOT",
@@ -137,7 +141,7 @@ class Settings(_ProviderSettings):
     stream_queue_limit: Annotated[int, Field(ge=1)] = 256
 
     @field_validator(
-        "ohlcv_providers", "price_providers", "supported_symbols", "supported_intervals",
+        "ohlcv_providers", "price_providers", "stream_providers", "supported_symbols", "supported_intervals",
         "cors_origins", mode="before",
     )  # fmt: skip
     @classmethod
@@ -146,7 +150,7 @@ class Settings(_ProviderSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("ohlcv_providers", "price_providers")
+    @field_validator("ohlcv_providers", "price_providers", "stream_providers")
     @classmethod
     def _lower(cls, value: list[str]) -> list[str]:
         return [item.lower() for item in value]
@@ -172,7 +176,12 @@ class Settings(_ProviderSettings):
 
     @model_validator(mode="after")
     def _providers(self) -> Settings:
-        for field, capability in (("ohlcv_providers", Capability.OHLCV), ("price_providers", Capability.PRICES)):
+        ordered = (
+            ("ohlcv_providers", Capability.OHLCV),
+            ("price_providers", Capability.PRICES),
+            ("stream_providers", Capability.STREAMS),
+        )
+        for field, capability in ordered:
             try:
                 setattr(self, field, list(fallback_order(getattr(self, field), capable(capability))))
             except ValueError as error:
@@ -181,5 +190,10 @@ class Settings(_ProviderSettings):
             url = getattr(self, field)
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"{field.upper()} must be an http(s) URL, got {url!r}")
+            setattr(self, field, url.rstrip("/"))
+        for field in (entry.ws_url_setting for entry in PROVIDERS if entry.ws_url_setting):
+            url = getattr(self, field)
+            if not url.startswith(("ws://", "wss://")):
+                raise ValueError(f"{field.upper()} must be a ws(s) URL, got {url!r}")
             setattr(self, field, url.rstrip("/"))
         return self

@@ -144,15 +144,15 @@ class BinanceUpstream(Upstream):
             raise Rejection(binance_error(-1120, "Invalid interval."))
         asset = known_symbol(symbol)
         opens = open_times(timeframe, self.market.now(), limit, start, end)
-        return json_answer([self._kline_row(asset, timeframe, t, effects_of(request).skew) for t in opens])
+        return json_answer([self.kline_row(asset, timeframe, t, effects_of(request).skew) for t in opens])
 
     async def ticker_24hr(self, request: web.Request) -> web.Response:
         """One object for ``symbol``, an array for ``symbols`` or for everything."""
         skew = effects_of(request).skew
         chosen = selection(request.query)
         if isinstance(chosen, str):
-            return json_answer(self._ticker(chosen, skew))
-        return json_answer([self._ticker(symbol, skew) for symbol in chosen])
+            return json_answer(self.ticker_fields(chosen, skew))
+        return json_answer([self.ticker_fields(symbol, skew) for symbol in chosen])
 
     async def ticker_price(self, request: web.Request) -> web.Response:
         """``{"symbol","price"}`` for ``symbol``, an array otherwise."""
@@ -164,7 +164,8 @@ class BinanceUpstream(Upstream):
 
     # -- rendering ---------------------------------------------------------------------
 
-    def _kline_row(self, asset: str, timeframe: Timeframe, open_time: int, skew: float) -> list[Any]:
+    def kline_row(self, asset: str, timeframe: Timeframe, open_time: int, skew: float) -> list[Any]:
+        """The 12-element klines row of one candle (the WebSocket kline event reuses it)."""
         candle = self.market.candle(asset, timeframe, open_time)
         reference = self.market.price(asset)
         price_places = price_decimals(reference)
@@ -192,7 +193,8 @@ class BinanceUpstream(Upstream):
             "0",
         ]
 
-    def _ticker(self, symbol: str, skew: float) -> dict[str, Any]:
+    def ticker_fields(self, symbol: str, skew: float) -> dict[str, Any]:
+        """The 24-hour ticker object of ``symbol`` (the miniTicker event reuses it)."""
         asset = SYMBOLS[symbol]
         stats = self.market.day_stats(asset, self.name)
         share = QUOTE_SHARES[symbol[len(BASES[asset]) :]]

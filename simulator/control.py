@@ -6,6 +6,10 @@
 - ``GET /__sim/calls`` -> ``{provider: count}``; ``GET /__sim/requests`` -> the log
 - ``POST /__sim/prices`` ``{"BTC": 70000, ...}`` -> set true prices
 - ``POST /__sim/reset`` -> forget calls, faults and price changes
+- ``GET /__sim/streams`` -> WebSocket connections per provider (opened, open, subscriptions)
+- ``POST /__sim/streams/faults`` ``{"provider", "kind", ...params}`` -> ``{"affected": N}``;
+  ``DELETE /__sim/streams/faults[?provider=]`` lifts refusals and silence
+- ``POST /__sim/streams/push`` -> send the live frames due now: ``{"frames": N}``
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from aiohttp import web
 
 from .faults import Fault
 from .recording import RecordedRequest
+from .stream_hub import StreamHub
 from .upstream import json_answer
 
 PREFIX = "/__sim"
@@ -30,6 +35,11 @@ class Controlled(Protocol):
     @property
     def base_urls(self) -> dict[str, str]:
         """Base URL per provider id."""
+        ...
+
+    @property
+    def ws_urls(self) -> dict[str, str]:
+        """WebSocket URL per streaming provider."""
         ...
 
     def set_fault(
@@ -67,12 +77,17 @@ class Controlled(Protocol):
         """Back to a fresh state: no calls, no faults, catalogue prices."""
         ...
 
+    @property
+    def streams(self) -> StreamHub:
+        """The WebSocket side."""
+        ...
+
 
 def control_routes(sim: Controlled) -> list[web.RouteDef]:
     """The control routes bound to ``sim``."""
 
     async def overview(request: web.Request) -> web.Response:
-        return json_answer({"base_urls": sim.base_urls})
+        return json_answer({"base_urls": sim.base_urls, "ws_urls": sim.ws_urls})
 
     async def add_fault(request: web.Request) -> web.Response:
         body = await _json_object(request)
@@ -111,8 +126,34 @@ def control_routes(sim: Controlled) -> list[web.RouteDef]:
         sim.reset()
         return json_answer({"reset": True})
 
+    async def streams(request: web.Request) -> web.Response:
+        return json_answer(sim.streams.log.summary(sim.streams.providers))
+
+    async def stream_fault(request: web.Request) -> web.Response:
+        spec = dict(await _json_object(request))
+        try:
+            provider, kind = spec.pop("provider"), spec.pop("kind")
+            affected = await sim.streams.fault(provider, kind, **spec)
+        except (KeyError, TypeError, ValueError) as error:
+            raise web.HTTPBadRequest(text=str(error)) from None
+        return json_answer({"affected": affected}, status=201)
+
+    async def clear_stream_faults(request: web.Request) -> web.Response:
+        try:
+            cleared = sim.streams.clear_faults(request.query.get("provider"))
+        except ValueError as error:
+            raise web.HTTPBadRequest(text=str(error)) from None
+        return json_answer({"cleared": cleared})
+
+    async def push(request: web.Request) -> web.Response:
+        return json_answer({"frames": await sim.streams.push()})
+
     return [
         web.get(PREFIX, overview),
+        web.get(f"{PREFIX}/streams", streams),
+        web.post(f"{PREFIX}/streams/faults", stream_fault),
+        web.delete(f"{PREFIX}/streams/faults", clear_stream_faults),
+        web.post(f"{PREFIX}/streams/push", push),
         web.post(f"{PREFIX}/faults", add_fault),
         web.get(f"{PREFIX}/faults", list_faults),
         web.delete(f"{PREFIX}/faults", clear_faults),

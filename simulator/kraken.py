@@ -137,7 +137,7 @@ class KrakenUpstream(Upstream):
         oldest = timeframe.floor(HISTORY_START)
         window = (timeframe.shift(current, -back) for back in reversed(range(MAX_BARS)))
         opens = [t for t in window if t >= oldest and (since is None or t > since)]
-        rows = [self._row(PAIRS[key], timeframe, t, effects.skew) for t in opens]
+        rows = [self.row(PAIRS[key], timeframe, t, effects.skew) for t in opens]
         last = timeframe.shift(current, -1)
         as_string = self.last_as_string or effects.last_as_string
         result = {key: rows, "last": str(last) if as_string else last}
@@ -150,7 +150,7 @@ class KrakenUpstream(Upstream):
             raise Rejection(kraken_error("EGeneral:Invalid arguments"))
         keys = [self._pair(pair) for pair in pairs]
         skew = effects_of(request).skew
-        return json_answer({"error": [], "result": {key: self._ticker(key, skew) for key in keys}})
+        return json_answer({"error": [], "result": {key: self.ticker_fields(key, skew) for key in keys}})
 
     def _pair(self, pair: str) -> str:
         if not pair:
@@ -160,7 +160,8 @@ class KrakenUpstream(Upstream):
             raise Rejection(kraken_error("EQuery:Unknown asset pair"))
         return key
 
-    def _row(self, asset: str, timeframe: Timeframe, open_time: int, skew: float) -> list[Any]:
+    def row(self, asset: str, timeframe: Timeframe, open_time: int, skew: float) -> list[Any]:
+        """One OHLC row ``[time, open, high, low, close, vwap, volume, count]`` (strings)."""
         candle = self.market.candle(asset, timeframe, open_time)
         places = price_decimals(self.market.price(asset), significant=6)
 
@@ -178,7 +179,8 @@ class KrakenUpstream(Upstream):
             candle.trades,
         ]
 
-    def _ticker(self, key: str, skew: float) -> dict[str, Any]:
+    def ticker_fields(self, key: str, skew: float) -> dict[str, Any]:
+        """The REST ticker object of the pair ``key`` (the WebSocket ticker reuses it)."""
         asset = PAIRS[key]
         stats = self.market.day_stats(asset, self.name)
         places = price_decimals(self.market.price(asset), significant=6)

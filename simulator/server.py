@@ -20,6 +20,8 @@ from .faults import Fault, FaultBook
 from .kraken import KrakenUpstream
 from .market import Market
 from .recording import CallLog, Headers, RecordedRequest
+from .stream_hub import StreamHub, ws_urls
+from .stream_session import StreamSettings
 from .upstream import EFFECTS, Handler, Upstream
 
 #: How long a ``timeout`` fault keeps a request waiting (unless the simulator stops).
@@ -34,7 +36,9 @@ class UpstreamSimulator:
     reproducible answers. ``seed`` fixes the market. ``coincap_api_key`` makes CoinCap
     accept only that key (default: any non-empty key). ``kraken_last_as_string`` makes
     Kraken's OHLC ``last`` a string. ``binance_weight_limit`` is the request weight per
-    minute before Binance answers 429 (None: unlimited).
+    minute before Binance answers 429 (None: unlimited). ``streams`` is the WebSocket side
+    (``stream_settings`` its timings and limits; ``stream_cadence`` real seconds between
+    pushes of live frames, None: only when ``streams.push()`` is called).
 
     All state lives on the instance: simulators in one process do not interfere.
     """
@@ -47,6 +51,8 @@ class UpstreamSimulator:
         coincap_api_key: str | None = None,
         kraken_last_as_string: bool = False,
         binance_weight_limit: int | None = 6000,
+        stream_settings: StreamSettings | None = None,
+        stream_cadence: float | None = None,
     ) -> None:
         self.market = Market(seed=seed, now=now)
         self._upstreams: dict[str, Upstream] = {
@@ -59,6 +65,9 @@ class UpstreamSimulator:
                 AlternativeMeUpstream(self.market),
             )
         }
+        kraken = self._upstreams["kraken"]
+        assert isinstance(kraken, KrakenUpstream)
+        self.streams = StreamHub(self.market, self._binance, kraken, stream_settings, stream_cadence)
         self._faults = FaultBook()
         self._log = CallLog()
         self._runner: web.AppRunner | None = None
@@ -84,6 +93,7 @@ class UpstreamSimulator:
         bound_host, bound_port = runner.addresses[0][:2]
         self._runner = runner
         self._root = f"http://{bound_host}:{bound_port}"
+        self.streams.start()
         return self._root
 
     async def stop(self) -> None:
@@ -92,6 +102,7 @@ class UpstreamSimulator:
         if runner is None:
             return
         self._stopping.set()
+        await self.streams.stop()
         await runner.cleanup()
 
     async def __aenter__(self) -> Self:
@@ -113,6 +124,12 @@ class UpstreamSimulator:
     def base_urls(self) -> dict[str, str]:
         """Base URL per provider id, as the service's ``*_BASE_URL`` settings want them."""
         return {name: self.root + upstream.prefix for name, upstream in self._upstreams.items()}
+
+    @property
+    def ws_urls(self) -> dict[str, str]:
+        """WebSocket URL per streaming provider, as the service's ``*_WS_URL`` settings want
+        them (``ws://127.0.0.1:PORT/binance``: the service adds ``/stream``)."""
+        return ws_urls(self.root)
 
     @property
     def providers(self) -> tuple[str, ...]:
@@ -177,6 +194,7 @@ class UpstreamSimulator:
         """Back to a fresh state: no calls, no faults, catalogue prices."""
         self.reset_calls()
         self._faults.clear()
+        self.streams.reset()
         self.market.reset_prices()
 
     # -- plumbing ----------------------------------------------------------------------
@@ -198,6 +216,7 @@ class UpstreamSimulator:
         app = web.Application(middlewares=[self._dispatch])
         for upstream in self._upstreams.values():
             app.add_routes(upstream.routes())
+        app.add_routes(self.streams.routes())
         app.add_routes(control_routes(self))
         return app
 
@@ -215,6 +234,8 @@ class UpstreamSimulator:
 
     @web.middleware
     async def _dispatch(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if self.streams.handles(request.path):  # WebSockets have faults and a log of their own
+            return await handler(request)
         located = self._locate(request.path)
         if located is None:
             return await handler(request)

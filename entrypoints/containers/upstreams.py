@@ -11,7 +11,7 @@ from adapters.resilience.upstream_budget import MovingWindowBudgets
 from application.provider_calls import ProviderCalls
 from application.upstream_concurrency import most_calls_in_flight
 from entrypoints import __version__
-from entrypoints.registry.entry import AdapterParts
+from entrypoints.registry.entry import AdapterParts, StreamParts
 from entrypoints.registry.lineup import Lineup
 from entrypoints.registry.providers import PROVIDERS
 
@@ -35,6 +35,20 @@ def _adapters(config: providers.Configuration, **shared_parts: providers.Provide
     }
 
 
+def _streams(config: providers.Configuration, **shared_parts: providers.Provider[Any]) -> dict[str, Any]:
+    """One MarketStream Singleton per registry entry that streams, at its *_WS_URL setting."""
+    return {
+        entry.id: providers.Singleton(
+            entry.stream,
+            providers.Factory(
+                StreamParts, provider=entry.id, ws_url=getattr(config, entry.ws_url_setting), **shared_parts
+            ),
+        )
+        for entry in PROVIDERS
+        if entry.stream is not None and entry.ws_url_setting is not None
+    }
+
+
 def _budgets(config: providers.Configuration) -> dict[str, Any]:
     """Each registry entry's UPSTREAM_BUDGET_* setting, by provider id."""
     return {entry.id: getattr(config, entry.budget_setting) for entry in PROVIDERS}
@@ -42,8 +56,10 @@ def _budgets(config: providers.Configuration) -> dict[str, Any]:
 
 class Upstreams(containers.DeclarativeContainer):
     """The providers: one HTTP session, our own budget per provider, one adapter per registry
-    entry (``adapters``, by provider id), the configured ``lineup``, and ``calls``, the gate
-    every provider call goes through."""
+    entry (``adapters``, by provider id), one stream adapter per entry that streams
+    (``streams``, by provider id), the configured ``lineup`` (``lineup.streams``: the stream
+    adapters in STREAM_PROVIDERS order), and ``calls``, the gate every provider call goes
+    through."""
 
     config = providers.Configuration(strict=True)
     shared = providers.DependenciesContainer()
@@ -63,12 +79,15 @@ class Upstreams(containers.DeclarativeContainer):
         costs={entry.id: entry.cost for entry in PROVIDERS},
     )
     adapters = providers.Dict(_adapters(config, session=http_session, budgets=budgets, clock=shared.clock))
+    streams = providers.Dict(_streams(config, session=http_session, clock=shared.clock))
     lineup = providers.Singleton(
         Lineup,
         adapters,
         ohlcv_providers=config.ohlcv_providers,
         price_providers=config.price_providers,
         enable_sentiment=config.enable_sentiment,
+        streams=streams,
+        stream_providers=config.stream_providers,
     )
     calls = providers.Singleton(
         ProviderCalls,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from domain.ports import Provider
+from domain.ports import MarketStream, Provider
 from entrypoints.registry.entry import Capability
 from entrypoints.registry.providers import PROVIDERS, capable
 
@@ -17,6 +17,10 @@ class Lineup:
     against the registry); every other capability is served by each provider that declares
     it, in registry order. With ENABLE_SENTIMENT=false sentiment keeps its providers (the use
     case refuses politely) but is not a capability health counts as servable.
+
+    Streams are the ``streams`` adapters (``MarketStream``, by provider id) in STREAM_PROVIDERS
+    order: ``chain(Capability.STREAMS)``. They are not among ``capabilities``: health counts
+    what the REST providers can serve, and reports the streams apart.
     """
 
     def __init__(
@@ -26,12 +30,16 @@ class Lineup:
         ohlcv_providers: Sequence[str],
         price_providers: Sequence[str],
         enable_sentiment: bool,
+        streams: Mapping[str, MarketStream] | None = None,
+        stream_providers: Sequence[str] = (),
     ) -> None:
         self._adapters = adapters
+        self._streams = dict(streams or {})
         self._order = {capability: capable(capability) for capability in Capability}
         self._order[Capability.OHLCV] = tuple(ohlcv_providers)
         self._order[Capability.PRICES] = tuple(price_providers)
-        self._switched_off = set() if enable_sentiment else {Capability.SENTIMENT}
+        self._order[Capability.STREAMS] = tuple(stream_providers)
+        self._switched_off = {Capability.STREAMS} | (set() if enable_sentiment else {Capability.SENTIMENT})
 
     @property
     def every(self) -> list[Provider]:
@@ -40,7 +48,13 @@ class Lineup:
 
     def chain(self, capability: Capability) -> list[Any]:
         """The adapters asked for ``capability``, first to last."""
-        return [self._adapters[name] for name in self._order[capability]]
+        adapters: Mapping[str, Any] = self._streams if capability is Capability.STREAMS else self._adapters
+        return [adapters[name] for name in self._order[capability]]
+
+    @property
+    def streams(self) -> list[MarketStream]:
+        """The stream adapters in STREAM_PROVIDERS order (the supervisor's failover order)."""
+        return [self._streams[name] for name in self._order[Capability.STREAMS]]
 
     @property
     def capabilities(self) -> dict[str, list[str]]:

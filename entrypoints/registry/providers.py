@@ -8,25 +8,31 @@ health read this tuple; nothing else names a provider. The order is health's ord
 from __future__ import annotations
 
 from adapters.providers import alternative_me, binance, coincap, coingecko, kraken
+from adapters.streams.binance import binance_stream
+from adapters.streams.kraken import kraken_stream
 from entrypoints.registry.entry import Capability, ProviderEntry
 
 PROVIDERS: tuple[ProviderEntry, ...] = (
     ProviderEntry(
         id=binance.NAME,
-        serves=(Capability.OHLCV, Capability.PRICES),
+        serves=(Capability.OHLCV, Capability.PRICES, Capability.STREAMS),
         base_url="https://api.binance.com",
         budget="4800/minute",
         cost=2,  # the request weight of a klines or a ticker call (≤20 symbols)
         build=lambda parts: binance.BinanceAdapter(parts.client(), parts.clock, budgets=parts.budgets),
         simulator="binance",
+        ws_url="wss://data-stream.binance.vision",  # market data only; the service opens {url}/stream
+        stream=lambda parts: binance_stream(parts.session, parts.ws_url, parts.clock),
     ),
     ProviderEntry(
         id=kraken.NAME,
-        serves=(Capability.OHLCV,),
+        serves=(Capability.OHLCV, Capability.STREAMS),
         base_url="https://api.kraken.com",
         budget="10/10 seconds",
         build=lambda parts: kraken.KrakenAdapter(parts.client(), parts.clock),
         simulator="kraken",
+        ws_url="wss://ws.kraken.com/v2",  # opened as it is
+        stream=lambda parts: kraken_stream(parts.session, parts.ws_url, parts.clock),
     ),
     ProviderEntry(
         id=coingecko.NAME,

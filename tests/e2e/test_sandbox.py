@@ -232,10 +232,27 @@ def test_a_sandbox_upstream_off_loopback_is_refused() -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     urls = {provider: f"http://127.0.0.1:9100/{provider}" for provider in PROVIDERS}
     assert sandboxed(settings, urls).kraken_base_url == "http://127.0.0.1:9100/kraken"
+    assert sandboxed(settings, urls).kraken_ws_url == "ws://127.0.0.1:9100/kraken/v2"
+    assert sandboxed(settings, urls).binance_ws_url == "ws://127.0.0.1:9100/binance"  # + /stream
     with pytest.raises(ValueError, match="loopback"):
         sandboxed(settings, {**urls, "binance": "https://api.binance.com"})
     with pytest.raises(KeyError):
         sandboxed(settings, {provider: urls[provider] for provider in PROVIDERS[:-1]})
+
+
+async def test_sandbox_streams_come_from_the_simulators_websocket_side_on_its_own_cadence(
+    sandbox: Service, http: aiohttp.ClientSession
+) -> None:
+    simulator = sandbox.simulator
+    assert simulator is not None
+    settings = sandbox.settings
+    assert (settings.binance_ws_url, settings.kraken_ws_url) == (
+        simulator.ws_urls["binance"],
+        simulator.ws_urls["kraken"],
+    )
+    async with http.ws_connect(settings.binance_ws_url + "/stream?streams=btcusdt@miniTicker") as ws:
+        frame = await ws.receive(timeout=3)  # nobody pushes: the sandbox's cadence does
+    assert json.loads(frame.data)["data"]["e"] == "24hrMiniTicker"
 
 
 # -- gRPC --------------------------------------------------------------------------------------

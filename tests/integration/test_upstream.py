@@ -293,4 +293,3 @@ async def test_a_misconfigured_base_url_opens_the_circuit(
     assert sim.calls("coingecko") == 3  # no longer asked
     health = next(h for h in await calls.health() if h.name == "coingecko")
     assert (health.status, health.circuit) == ("offline", "open")
-

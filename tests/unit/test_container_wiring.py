@@ -44,3 +44,19 @@ async def test_memory_mode_starts_no_redis() -> None:
     finally:
         await stop(container)
     assert not container.upstreams.http_session.initialized
+
+
+async def test_the_lineup_carries_the_stream_adapters_in_stream_providers_order() -> None:
+    settings = _settings(stream_providers="kraken,binance", binance_ws_url="ws://127.0.0.1:1/binance")
+    container = build_container(settings)
+    try:
+        await start(container)
+        lineup = await container.upstreams.lineup()
+        session = await container.upstreams.http_session()
+    finally:
+        await stop(container)
+    kraken, binance = lineup.streams
+    assert (kraken.name, binance.name) == ("kraken", "binance")
+    assert kraken.url == "wss://ws.kraken.com/v2"  # type: ignore[attr-defined]
+    assert binance.url == "ws://127.0.0.1:1/binance/stream"  # type: ignore[attr-defined]
+    assert kraken._session is session is binance._session  # the one shared ClientSession
