@@ -60,6 +60,9 @@ def settings_for(sim: UpstreamSimulator, **overrides: Any) -> Settings:
         "coingecko_base_url": urls["coingecko"],
         "coincap_base_url": urls["coincap"],
         "alternative_me_base_url": urls["alternative_me"],
+        # The exchanges' WebSockets too: a test that watches a market must never reach the real ones.
+        "binance_ws_url": sim.ws_urls["binance"],
+        "kraken_ws_url": sim.ws_urls["kraken"],
         "coincap_api_key": COINCAP_KEY,
         "admin_token": ADMIN_TOKEN,
         "request_timeout": 2.0,

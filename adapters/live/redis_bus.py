@@ -40,9 +40,14 @@ class RedisEventBus:
         self.unreadable = 0
 
     async def start(self) -> None:
-        """Subscribe (returns once the subscription is confirmed) and start reading."""
+        """Subscribe (returns once the subscription is confirmed) and start reading. When
+        Redis cannot be reached the service still starts: the subscription is retried in the
+        background, every ``retry`` seconds, like a lost one."""
         if self._reader is None:
-            self._pubsub = await self._subscribe()
+            try:
+                self._pubsub = await self._subscribe()
+            except Exception as error:  # noqa: BLE001 - Redis out at start: serve, retry later
+                log.error("live bus subscription failed", error=type(error).__name__, detail=str(error)[:200])
             self._reader = asyncio.get_running_loop().create_task(self._read(), name="redis live bus")
 
     async def stop(self) -> None:

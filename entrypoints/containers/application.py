@@ -11,11 +11,15 @@ from application.get_market_overview import GetMarketOverview
 from application.get_ohlcv import GetOhlcv
 from application.get_prices import GetPrices
 from application.get_sentiment import GetSentiment
+from application.live.fanout import LiveFanout
+from application.live.live_markets import LiveMarkets
+from application.live.state import LiveState
 from application.read_through import ReadThrough
 from domain.fallback import chain_walk_time
 from domain.interval import IntervalParser
 from domain.symbol import SymbolParser
 from entrypoints import __version__
+from entrypoints.containers.live_feed import live_feed_when
 from entrypoints.registry.entry import Capability
 
 
@@ -25,6 +29,7 @@ class Application(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
     shared = providers.DependenciesContainer()
     upstreams = providers.DependenciesContainer()
+    live = providers.DependenciesContainer()  # the Live part: bus, interest, report
 
     read_through = providers.Singleton(
         ReadThrough,
@@ -39,6 +44,10 @@ class Application(containers.DeclarativeContainer):
     symbols = providers.Singleton(SymbolParser, config.supported_symbols)
     intervals = providers.Singleton(IntervalParser, config.supported_intervals)
     lineup = upstreams.lineup
+    # What the live streams delivered on this replica: the fan-out writes it, GET /api/ohlcv
+    # reads it while a market is live.
+    live_state = providers.Singleton(LiveState)
+    live_markets = providers.Singleton(LiveMarkets, live_state, live.report)
 
     get_ohlcv = providers.Singleton(
         GetOhlcv,
@@ -48,6 +57,7 @@ class Application(containers.DeclarativeContainer):
         calls=upstreams.calls,
         read_through=read_through,
         ttl=config.cache_ttl_ohlcv,
+        live=live_markets,
     )
     get_prices = providers.Singleton(
         GetPrices,
@@ -82,10 +92,25 @@ class Application(containers.DeclarativeContainer):
         version=__version__,
     )
     cache_admin = providers.Singleton(CacheAdmin, cache=shared.cache)
-    # Live streams (issue 14): placeholders until the live feed and the stream supervisor are
-    # built here; the edges treat None as "live streams are off".
-    live_feed = providers.Object(None)
-    stream_report = providers.Object(None)
+    # Live streams: the fan-out (LiveFeed) running while the service serves, None with
+    # STREAM_ENABLED=false (the edges then answer that streams are off).
+    fanout = providers.Singleton(
+        LiveFanout,
+        bus=live.bus,
+        interest=live.interest,
+        report=live.report,
+        history=get_ohlcv,
+        boards=get_prices,
+        symbols=symbols,
+        intervals=intervals,
+        clock=shared.clock,
+        telemetry=shared.metrics,
+        queue_limit=config.stream_queue_limit,
+        state=live_state,
+    )
+    live_feed = providers.Resource(live_feed_when, config.stream_enabled, fanout.provider)
+    stream_report = providers.Callable(lambda enabled, report: report if enabled else None,
+                                       config.stream_enabled, live.report)  # fmt: skip
     client_limits = providers.Singleton(
         ClientLimits,
         limiter=shared.client_limiter,

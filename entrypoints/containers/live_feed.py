@@ -4,7 +4,8 @@ service serves, and every subscriber's inbox ends when it stops."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import structlog
 
@@ -30,3 +31,21 @@ async def fanning_out(feed: LiveFanout) -> AsyncIterator[LiveFanout]:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
         feed.close("the service is stopping")
+
+
+
+async def live_feed_when(
+    enabled: bool, feed: Callable[[], LiveFanout | Awaitable[LiveFanout]]
+) -> AsyncIterator[LiveFanout | None]:
+    """The running fan-out (see ``fanning_out``), or None with STREAM_ENABLED=false: then
+    nothing is built and the edges answer that live streams are off. ``feed`` builds it (an
+    awaitable when its graph holds an async resource, such as the Redis client)."""
+    if not enabled:
+        yield None
+        return
+    built = feed()
+    running = fanning_out(await built if inspect.isawaitable(built) else built)
+    try:
+        yield await anext(running)
+    finally:
+        await running.aclose()

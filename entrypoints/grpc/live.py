@@ -9,7 +9,9 @@ message, so the stream always ends cleanly between two messages.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+import inspect
+from collections.abc import AsyncGenerator, Awaitable
+from typing import TypeVar
 
 from application.get_ohlcv import DEFAULT_INTERVAL
 from application.live.feed import FeedClosed, Inbox, LiveFeed
@@ -19,6 +21,8 @@ from domain.symbol import SymbolParser
 from entrypoints.grpc import mapping
 from entrypoints.stream_ends import StreamEnds
 from protos.cryptodata.v1 import market_data_pb2 as pb
+
+T = TypeVar("T")
 
 
 class Drained(Exception):
@@ -47,16 +51,24 @@ class _Waits:
     async def next(self, inbox: Inbox, deadline: float | None = None) -> LiveUpdate | None:
         """The next update, or None when the loop time ``deadline`` came first. Raises
         ``Drained`` once the drain began (``SlowSubscriber`` and ``FeedClosed`` as the inbox)."""
+        try:
+            if deadline is None:
+                return await self.during(inbox.get())
+            async with asyncio.timeout_at(deadline):
+                return await self.during(inbox.get())
+        except TimeoutError:
+            return None
+
+    async def during(self, work: Awaitable[T]) -> T:
+        """``work``'s result; the drain interrupts it (``Drained``), e.g. a snapshot that
+        waits on a slow upstream must not hold the shutdown."""
         if self._ended:
+            if inspect.iscoroutine(work):
+                work.close()  # never awaited: no "coroutine was never awaited" warning
             raise Drained
         self._waiting = True
         try:
-            if deadline is None:
-                return await inbox.get()
-            async with asyncio.timeout_at(deadline):
-                return await inbox.get()
-        except TimeoutError:
-            return None
+            return await work
         except asyncio.CancelledError:
             task = self._task
             if self._ended and task is not None and task.cancelling() == 1:  # only the drain's
@@ -86,7 +98,7 @@ class LiveStreams:
         inbox = self._feed.inbox()
         waits = _Waits(self._ends)
         try:
-            watch = await self._feed.watch_candles(inbox, symbol, interval or DEFAULT_INTERVAL)
+            watch = await waits.during(self._feed.watch_candles(inbox, symbol, interval or DEFAULT_INTERVAL))
             snapshot = watch.snapshot
             assert isinstance(snapshot, CandleUpdate)
             yield _encoded(snapshot)
@@ -107,7 +119,7 @@ class LiveStreams:
         waits = _Waits(self._ends)
         loop = asyncio.get_running_loop()
         try:
-            watch = await self._feed.watch_prices(inbox, symbols)
+            watch = await waits.during(self._feed.watch_prices(inbox, symbols))
             requested = self._symbols.parse_bases(symbols)
             wanted = frozenset(requested)
             snapshot = watch.snapshot

@@ -151,6 +151,7 @@ class Lab:
         self.tool = tool
         self._simulator: Server | None = None
         self._base_urls: dict[str, str] = {}
+        self._ws_urls: dict[str, str] = {}
         self._services: dict[str, Server] = {}
         self._redis: Server | None = None
 
@@ -169,7 +170,8 @@ class Lab:
             )
             wait_for_port(port, 60, child.process)
             self._simulator = Server("simulator", child, rest_port=port)
-            self._base_urls = request(port, "GET", "/__sim").json()["base_urls"]
+            urls = request(port, "GET", "/__sim").json()
+            self._base_urls, self._ws_urls = urls["base_urls"], urls["ws_urls"]
         return self._simulator
 
     def sim_calls(self) -> dict[str, int]:
@@ -193,6 +195,7 @@ class Lab:
         self.simulator  # noqa: B018 - the base URLs come from it
         env = _base_environment()
         env.update({f"{name.upper()}_BASE_URL": url for name, url in self._base_urls.items()})
+        env.update({f"{name.upper()}_WS_URL": url for name, url in self._ws_urls.items()})
         env.update(
             HOST="127.0.0.1",
             LOG_LEVEL="INFO",

@@ -111,6 +111,7 @@ def _environment(simulator: UpstreamSimulator) -> dict[str, str]:
     leaks in, and every provider points at the loopback simulator."""
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SYSTEMROOT") if key in os.environ}
     env.update({f"{name.upper()}_BASE_URL": url for name, url in simulator.base_urls.items()})
+    env.update({f"{name.upper()}_WS_URL": url for name, url in simulator.ws_urls.items()})
     env.update(
         LOG_FORMAT="json", LOG_LEVEL="INFO", SHUTDOWN_GRACE="1", CACHE_BACKEND="memory",
         PYTHONPATH=str(REPO_ROOT),

@@ -51,9 +51,12 @@ async def test_two_subscribers_share_upstream_calls(
     assert [simulator.calls(name) for name in PRICE_PROVIDERS] == [1, 1, 1]
 
 
-async def test_updates_follow_upstream_prices(make_grpc: MakeGrpc, simulator: UpstreamSimulator) -> None:
-    # A TTL shorter than the stream interval: every update is a fresh fetch.
-    service = await make_grpc(grpc_stream_interval=0.2, cache_ttl_prices=0.05)
+async def test_without_live_streams_updates_follow_the_refetched_board(
+    make_grpc: MakeGrpc, simulator: UpstreamSimulator
+) -> None:
+    # STREAM_ENABLED=false: the stream polls the cached board. A TTL shorter than the stream
+    # interval: every update is a fresh fetch.
+    service = await make_grpc(grpc_stream_interval=0.2, cache_ttl_prices=0.05, stream_enabled=False)
     call = service.stub.StreamPrices(pb.StreamPricesRequest(symbols=["SOL"]))
     [before] = await first(call, 1)
 
@@ -70,6 +73,33 @@ async def test_updates_follow_upstream_prices(make_grpc: MakeGrpc, simulator: Up
     assert updated is not None, "the stream ended before the new price arrived"
     assert updated.quotes[0].price == pytest.approx(median(quoted), rel=1e-12)
     assert call.done() is False  # still streaming after the update
+    call.cancel()
+
+
+async def test_with_live_streams_updates_follow_the_exchange_ticker(
+    make_grpc: MakeGrpc, simulator: UpstreamSimulator
+) -> None:
+    # Live streams on (the default): the price moves with the exchange's ticker as soon as the
+    # exchange sends it, not when a cache entry expires.
+    service = await make_grpc(grpc_stream_interval=5, cache_ttl_prices=3600)
+    call = service.stub.StreamPrices(pb.StreamPricesRequest(symbols=["SOL"]))
+    before = await call.read()
+
+    simulator.set_price("SOL", before.quotes[0].price * 2)
+    ticker = (await provider_prices(simulator, "binance", ("SOL",)))["SOL"]  # what Binance's ticker says now
+    updated = None
+    async with asyncio.timeout(30):
+        while updated is None:
+            await simulator.streams.push("binance")
+            try:
+                async with asyncio.timeout(0.5):
+                    message = await call.read()
+            except TimeoutError:
+                continue
+            if message.quotes[0].price > before.quotes[0].price * 1.5:
+                updated = message
+    assert updated.quotes[0].price == pytest.approx(ticker, rel=1e-12)
+    assert call.done() is False
     call.cancel()
 
 

@@ -358,6 +358,7 @@ def _environment(simulator: UpstreamSimulator) -> dict[str, str]:
     as far as the child knows, which sandbox mode must never call."""
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SYSTEMROOT") if key in os.environ}
     env.update({f"{name.upper()}_BASE_URL": url for name, url in simulator.base_urls.items()})
+    env.update({f"{name.upper()}_WS_URL": url for name, url in simulator.ws_urls.items()})
     env.update(LOG_FORMAT="json", LOG_LEVEL="INFO", SHUTDOWN_GRACE="1", PYTHONPATH=str(REPO_ROOT))
     return env
 

@@ -80,6 +80,7 @@ async def _serve(sim: UpstreamSimulator, tmp_path: Path, fmt: str, **settings: s
     rest, grpc_port = free_port(), free_port()
     env = _environment(
         **{f"{name.upper()}_BASE_URL": url for name, url in sim.base_urls.items()},
+        **{f"{name.upper()}_WS_URL": url for name, url in sim.ws_urls.items()},
         HOST="127.0.0.1", PORT=str(rest), GRPC_PORT=str(grpc_port), LOG_FORMAT=fmt, LOG_LEVEL="INFO",
         SHUTDOWN_GRACE="1", ADMIN_TOKEN=ADMIN, COINGECKO_API_KEY=GECKO, COINCAP_API_KEY=CAP,
         CIRCUIT_BREAKER_THRESHOLD="1", **settings,
