@@ -115,6 +115,17 @@ class PrometheusMetrics:
             "stream_updates_delivered", "Live updates taken by subscribers, by channel (candles, prices)",
             ["channel"], namespace=ns, registry=r,
         )  # fmt: skip
+        self._stream_messages = Counter(
+            "stream_upstream_messages", "Events the exchanges' streams delivered to the replica holding them, "
+            "by provider and channel (candles, ticker)",
+            ["provider", "channel"], namespace=ns, registry=r,
+        )  # fmt: skip
+        self._stream_lost = Counter(
+            "stream_upstream_disconnects", "Upstream stream connections dropped or refused, by provider "
+            "(each is followed by a reconnect attempt with backoff)",
+            ["provider"], namespace=ns, registry=r,
+        )  # fmt: skip
+        self._stream_message_children: dict[tuple[str, str], Counter] = {}
         # Children by label values: labels() takes a lock and builds a key on every call.
         self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self._lookup_children: dict[tuple[str, bool], Counter] = {}
@@ -155,6 +166,17 @@ class PrometheusMetrics:
     def slow_subscriber_dropped(self) -> None:
         """Count a dropped slow subscriber."""
         self._dropped.inc()
+
+    def upstream_stream_message(self, provider: str, channel: str) -> None:
+        """Count one event of an upstream stream."""
+        child = self._stream_message_children.get((provider, channel))
+        if child is None:
+            child = self._stream_message_children[(provider, channel)] = self._stream_messages.labels(provider, channel)
+        child.inc()
+
+    def upstream_stream_lost(self, provider: str) -> None:
+        """Count a dropped or refused upstream stream connection."""
+        self._stream_lost.labels(provider).inc()
 
     def fanned_out(self, channel: str, lag: float | None) -> None:
         """Record the fan-out lag of one update (a clock ahead of the exchange's counts as 0)."""

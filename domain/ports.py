@@ -365,6 +365,16 @@ class Telemetry(Protocol):
         """A subscriber took one live update from its inbox."""
         ...
 
+    def upstream_stream_message(self, provider: str, channel: str) -> None:
+        """``provider``'s stream delivered one ``channel`` event (candles or ticker) to the
+        replica holding the streams."""
+        ...
+
+    def upstream_stream_lost(self, provider: str) -> None:
+        """A connection of ``provider``'s streams dropped or could not be opened (each one is
+        followed by a reconnect attempt)."""
+        ...
+
 
 class NoTelemetry:
     """Telemetry that records nothing (tests, tools)."""
@@ -394,4 +404,10 @@ class NoTelemetry:
         """Ignored."""
 
     def update_delivered(self, channel: str) -> None:
+        """Ignored."""
+
+    def upstream_stream_message(self, provider: str, channel: str) -> None:
+        """Ignored."""
+
+    def upstream_stream_lost(self, provider: str) -> None:
         """Ignored."""

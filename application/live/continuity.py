@@ -12,7 +12,7 @@ from application.live.publisher import OrderedPublisher
 from domain.candle_continuity import PublishedCandles
 from domain.errors import ProviderError
 from domain.live import CandleEvent, StreamEvent, StreamKey, TickerEvent
-from domain.ports import MarketStream, StreamSink
+from domain.ports import MarketStream, NoTelemetry, StreamSink, Telemetry
 from domain.stream_failover import StreamOption, assign_streams, takes_over
 
 log = logging.getLogger("live.continuity")
@@ -45,8 +45,10 @@ class StreamContinuity:
         *,
         fill_attempts: int = 3,
         fill_retry: float = 1.0,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._streams = tuple(streams)
+        self._telemetry = telemetry if telemetry is not None else NoTelemetry()
         self._filler = filler
         self._publisher = publisher
         self._on_change = on_change
@@ -62,7 +64,7 @@ class StreamContinuity:
 
     def sink(self, provider: str) -> StreamSink:
         """The sink to hand ``provider``'s MarketStream."""
-        return _ProviderSink(self, provider)
+        return _ProviderSink(self, provider, self._telemetry)
 
     def options(self) -> tuple[StreamOption, ...]:
         """The providers as the failover policy sees them now."""
@@ -190,18 +192,21 @@ class _ProviderSink:
     """Implements ``StreamSink`` for one provider's MarketStream: tells the continuity which
     provider each report comes from."""
 
-    def __init__(self, continuity: StreamContinuity, provider: str) -> None:
+    def __init__(self, continuity: StreamContinuity, provider: str, telemetry: Telemetry) -> None:
         self._continuity = continuity
         self._provider = provider
+        self._telemetry = telemetry
 
     def live(self, provider: str, keys: frozenset[StreamKey]) -> None:
         """Delegated with this sink's provider."""
         self._continuity.live(self._provider, keys)
 
     def event(self, event: StreamEvent) -> None:
-        """Delegated with this sink's provider."""
+        """Counted, and delegated with this sink's provider."""
+        self._telemetry.upstream_stream_message(self._provider, event.key.channel)
         self._continuity.event(self._provider, event)
 
     def lost(self, provider: str, reason: str, failures: int) -> None:
-        """Delegated with this sink's provider."""
+        """Counted, and delegated with this sink's provider."""
+        self._telemetry.upstream_stream_lost(self._provider)
         self._continuity.lost(self._provider, reason, failures)

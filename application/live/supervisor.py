@@ -13,7 +13,7 @@ from application.live.local_interest import LocalInterest
 from application.live.publisher import OrderedPublisher
 from application.live.report import StreamStatuses
 from domain.live import CandleEvent, StreamKey, StreamStatus
-from domain.ports import BusMessage, Clock, EventBus, MarketStream, StreamDemand, StreamLease
+from domain.ports import BusMessage, Clock, EventBus, MarketStream, StreamDemand, StreamLease, Telemetry
 
 log = logging.getLogger("live.supervisor")
 
@@ -50,6 +50,7 @@ class StreamSupervisor:
         fill_attempts: int = 3,
         fill_retry: float = 1.0,
         report: StreamStatuses | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._streams = tuple(streams)
         self._bus = bus
@@ -69,6 +70,7 @@ class StreamSupervisor:
             self._wake.set,
             fill_attempts=fill_attempts,
             fill_retry=fill_retry,
+            telemetry=telemetry,
         )
         self.report = report if report is not None else StreamStatuses(self._streams)
         self._runs: list[asyncio.Task[None]] = []

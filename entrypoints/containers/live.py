@@ -100,5 +100,6 @@ class Live(containers.DeclarativeContainer):
         shared.clock,
         lease_ttl=config.stream_lease_ttl,
         report=report,
+        telemetry=shared.metrics,
     )
     running = providers.Resource(supervised, supervisor, bus, enabled=config.stream_enabled)

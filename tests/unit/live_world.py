@@ -14,7 +14,7 @@ from application.live.local_interest import LocalInterest
 from application.live.supervisor import StreamSupervisor
 from application.provider_calls import ProviderCalls
 from domain.live import StreamKey
-from domain.ports import StreamLease
+from domain.ports import StreamLease, Telemetry
 from tests.fake_streams import (
     BTC,
     M1,
@@ -71,7 +71,9 @@ class World:
         del self.bus.published[:]
 
 
-async def live_world(lease: StreamLease | None = None, *, fill_attempts: int = 3) -> World:
+async def live_world(
+    lease: StreamLease | None = None, *, fill_attempts: int = 3, telemetry: Telemetry | None = None
+) -> World:
     clock = FakeClock(T0_MS / 1000)
     binance, kraken = FakeMarketStream("binance"), FakeMarketStream("kraken")
     rest_binance, rest_kraken = FakeCandleHistory("binance"), FakeCandleHistory("kraken")
@@ -91,6 +93,7 @@ async def live_world(lease: StreamLease | None = None, *, fill_attempts: int = 3
         status_interval=1.0,
         fill_attempts=fill_attempts,
         fill_retry=0.01,
+        telemetry=telemetry,
     )
     await supervisor.start()
     return World(clock, binance, kraken, rest_binance, rest_kraken, bus, interest, supervisor)
