@@ -31,11 +31,14 @@ class PublishedCandles:
     def admits(self, timestamp: int, closed: bool) -> bool:
         """The dedup rule. A candle at or before the newest closed one is dropped: it is
         either that closed candle again or older (a closed candle is published exactly once,
-        a live update for a candle already closed is dropped). An in-progress update older
-        than the newest candle published is dropped too: the stream never goes back."""
+        a live update for a candle already closed is dropped). Anything older than the newest
+        candle published is dropped too, closed or not: the stream never goes back, so a
+        candle clients already saw superseded (by a later one) is never closed behind it, out
+        of order (a takeover by a replica that heard only in-progress events; a failback to an
+        exchange that has a candle the fallback skipped)."""
         if self.last_closed is not None and timestamp <= self.last_closed:
             return False
-        return closed or self.newest is None or timestamp >= self.newest
+        return self.newest is None or timestamp >= self.newest
 
     def after(self, timestamp: int, closed: bool) -> PublishedCandles:
         """The state once the candle at ``timestamp`` is published (or seen published)."""

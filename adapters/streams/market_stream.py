@@ -155,7 +155,10 @@ class ShardedMarketStream:
                 if ending is None or ending.idle:
                     continue
                 self._report_loss(ending)
-                if not ending.rotate:
+                # A planned rotation of a connection that was up reconnects at once; one asked
+                # for before the connection came up (an exchange draining, Kraken maintenance)
+                # backs off like a failure, or every attempt of the window goes at once.
+                if not (ending.rotate and ending.was_up):
                     await asyncio.sleep(self._timing.backoff.delay(self._failures, self._rng))
         finally:
             shard.task = None

@@ -4,8 +4,10 @@ Updates wait under a key: a candles update under its market, interval and candle
 a prices update under its asset. A newer update for a key that is still waiting takes the
 waiting one's place (the subscriber sees the latest state, in the order the keys first came),
 except that a closed candle is never replaced by anything but itself: the final values of a
-candle are never lost to conflation. Offering never blocks and never awaits; when more keys
-wait than ``limit`` the subscriber is dropped: its ``get()`` raises ``SlowSubscriber``.
+candle are never lost to conflation. Closed candles of one market that arrive back to back
+(a gap fill) wait as one update of up to ``MAX_JOINED`` candles. Offering never blocks and
+never awaits; when more keys wait than ``limit`` the subscriber is dropped: its ``get()``
+raises ``SlowSubscriber``. A mailbox thus holds at most ``limit`` updates.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import replace
 from typing import Protocol
 
 from application.live.feed import FeedClosed, SlowSubscriber
@@ -21,6 +24,8 @@ from domain.ports import Telemetry
 
 #: Waiting updates a subscriber may have before it is dropped (STREAM_QUEUE_LIMIT).
 DEFAULT_QUEUE_LIMIT = 256
+#: Most closed candles joined into one waiting update.
+MAX_JOINED = 1000
 
 
 class Stoppable(Protocol):
@@ -59,6 +64,8 @@ class Mailbox:
         if key in pending:
             if key in self._final and not final:
                 return  # a closed candle stays; nothing newer about it can be news
+        elif final and self._joined_to_last(key, update):
+            return
         elif len(pending) >= self._limit:
             self._end(SlowSubscriber(f"too slow: more than {self._limit} updates waiting"))
             self._telemetry.slow_subscriber_dropped()
@@ -69,6 +76,31 @@ class Mailbox:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def _joined_to_last(self, key: Hashable, update: LiveUpdate) -> bool:
+        """Join a closed candle to the closed candles of the same market and interval waiting
+        last, as one update: a burst of closes (a gap fill after a long outage) then takes one
+        place in the queue, not one per candle, and drops no subscriber that keeps reading."""
+        if not self._pending or not isinstance(update, CandleUpdate):
+            return False
+        last_key = next(reversed(self._pending))
+        last = self._pending[last_key]
+        if (
+            last_key not in self._final
+            or not isinstance(last, CandleUpdate)
+            or last.type != "update"
+            or (last.symbol, last.interval) != (update.symbol, update.interval)
+            or len(last.candles) + len(update.candles) > MAX_JOINED
+        ):
+            return False
+        joined = replace(
+            update, candles=last.candles + update.candles, rendered={}
+        )  # this subscriber's own update: the shared one's encoding does not fit it
+        del self._pending[last_key]
+        self._final.discard(last_key)
+        self._pending[key] = joined
+        self._final.add(key)
+        return True
 
     async def get(self) -> LiveUpdate:
         """The next update, waiting for one. Raises ``SlowSubscriber`` once dropped and

@@ -43,10 +43,22 @@ def test_the_next_candle_is_admitted_in_progress_and_closed() -> None:
     assert progressing.admits(ts(6), closed=True) is True
 
 
-def test_an_in_progress_update_older_than_the_newest_candle_is_dropped_but_its_close_is_not() -> None:
+def test_nothing_older_than_the_newest_candle_is_admitted_not_even_its_close() -> None:
+    # Clients saw candle 6 begin: closing candle 5 now would be out of order (review of
+    # issue 14: a takeover that heard only candle 6 in progress re-closed 5).
     published = NOTHING.after(ts(6), closed=False)
     assert published.admits(ts(5), closed=False) is False
-    assert published.admits(ts(5), closed=True) is True
+    assert published.admits(ts(5), closed=True) is False
+    assert published.admits(ts(6), closed=True) is True
+
+
+def test_a_fill_never_goes_back_before_the_newest_candle_published() -> None:
+    published = PublishedCandles(last_closed=None, newest=ts(5))
+    plan = fill_plan(
+        [candle(3), candle(4), candle(5)], published,
+        interval_ms=MINUTE, now_ms=ts(5) + 30_000, settle_ms=2000, first_fill=100,
+    )  # fmt: skip
+    assert [(c.timestamp, closed) for c, closed in plan] == [(ts(5), False)]
 
 
 def test_the_newest_closed_candle_never_moves_back() -> None:

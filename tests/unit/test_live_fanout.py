@@ -153,8 +153,9 @@ async def test_memory_stays_bounded_for_a_subscriber_that_never_reads() -> None:
     assert idle.pending == 251
     trail = w.feed.state.trail(BTC_1M)
     assert trail is not None and len(trail) == 101
-    for i in range(250, 400):
+    for i in range(250, 400):  # the live flow goes on: a close, then the next candle forming
         w.feed.apply(candle_event(T + i * M, True))
+        w.feed.apply(candle_event(T + (i + 1) * M, False))
     assert idle.ended and idle.pending == 0
 
 

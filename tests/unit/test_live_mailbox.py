@@ -128,3 +128,31 @@ async def test_each_update_taken_is_counted_by_channel() -> None:
     box.offer(("p", "BTC"), PriceUpdate("update", (), None, T, 1))
     await drain(box)
     assert telemetry.delivered == ["candles", "prices"]
+
+
+async def test_a_burst_of_closed_candles_waits_as_one_update_and_drops_nobody() -> None:
+    # A gap fill after a long outage publishes hundreds of closes back to back (review of
+    # issue 14: each took a place of its own, and every subscriber was dropped as too slow).
+    box, ended = mailbox(limit=4)
+    for index in range(300):
+        box.offer(("k", T + index * MINUTE_MS), update(T + index * MINUTE_MS, True, index + 1), final=True)
+    box.offer(("k", T + 300 * MINUTE_MS), update(T + 300 * MINUTE_MS, False, 301))
+    assert (box.pending, ended) == (2, [])
+    joined = await box.get()
+    assert isinstance(joined, CandleUpdate)
+    assert [(c.candle.timestamp, c.closed) for c in joined.candles] == [
+        (T + index * MINUTE_MS, True) for index in range(300)
+    ]
+    assert (joined.seq, joined.event_time) == (300, T + 299 * MINUTE_MS)  # the newest close's
+    forming_one = await box.get()
+    assert isinstance(forming_one, CandleUpdate)
+    assert [(c.candle.timestamp, c.closed) for c in forming_one.candles] == [(T + 300 * MINUTE_MS, False)]
+
+
+async def test_closes_are_joined_only_to_closes_of_the_same_market_waiting_last() -> None:
+    box, _ = mailbox()
+    box.offer(("k", T), update(T, True, 1), final=True)
+    box.offer(("k", T + MINUTE_MS), update(T + MINUTE_MS, False, 2))  # a forming candle in between
+    box.offer(("k", T + 2 * MINUTE_MS), update(T + 2 * MINUTE_MS, True, 3), final=True)
+    assert box.pending == 3
+    assert await drain(box) == [1, 2, 3]
