@@ -12,6 +12,7 @@ real adapters, with constructor parameters made for tests); nothing else is repl
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -103,9 +104,7 @@ class ChainService:
         assert self.channel is not None, "started without grpc"
         return pb_grpc.MarketDataStub(self.channel)
 
-    @property
-    def supervisor(self) -> Any:
-        return self.container.live.supervisor()
+    supervisor: Any = None  # the StreamSupervisor (started with the container)
 
     async def stop(self) -> None:
         if self.stopped:
@@ -181,6 +180,8 @@ async def start_chain(chain_sim: UpstreamSimulator, wall: WallClock) -> AsyncIte
             port = await server.start()
             channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
         service = ChainService(settings, container, runner, runner.addresses[0][1], server, channel, shutdown)
+        supervisor = container.live.supervisor()
+        service.supervisor = await supervisor if inspect.isawaitable(supervisor) else supervisor
         started.append(service)
         return service
 
