@@ -132,3 +132,29 @@ async def test_grpc_stream_prices_on_change(start_chain: StartChain, chain_sim: 
         call.cancel()
     prices = await get_json(service.url("/api/prices?symbols=ETH"))
     assert prices["data"][0]["symbol"] == "ETH"
+
+
+async def test_grpc_stream_prices_refreshes_an_asset_without_a_live_ticker_from_the_board(
+    start_chain: StartChain, chain_sim: UpstreamSimulator, wall: WallClock
+) -> None:
+    """Kraken has no BNB market: with Kraken streaming, BNB's quote can only come from the
+    cached board, and must follow it as the polling StreamPrices did (at least every
+    GRPC_STREAM_INTERVAL, the board itself renewed every CACHE_TTL_PRICES)."""
+    service = await start_chain(with_grpc=True, stream_providers=["kraken"], grpc_stream_interval=0.3)
+    call = service.stub.StreamPrices(pb.StreamPricesRequest(symbols=["BTC", "BNB"]))
+    try:
+        first = await asyncio.wait_for(call.read(), 10)
+        before = {q.symbol: q.price for q in first.quotes}["BNB"]
+        chain_sim.set_price("BNB", 777.0)
+        wall.advance(service.settings.cache_ttl_prices + 1)  # the cached board is due for renewal
+        async with asyncio.timeout(5):
+            while True:
+                board = await call.read()
+                bnb = {q.symbol: q for q in board.quotes}["BNB"]
+                if bnb.price != before:
+                    break
+    finally:
+        call.cancel()
+    rest = await get_json(service.url("/api/prices?symbols=BNB"))
+    assert bnb.price == rest["data"][0]["price"]
+    assert abs(bnb.price - 777.0) / 777.0 < 0.001
