@@ -17,11 +17,11 @@ from tests.e2e.live_chain_support import (
     candle_updates,
     chain_sim,  # noqa: F401 - fixture
     eventually,
+    get_json,
     start_chain,  # noqa: F401 - fixture
     subscribe_candles,
     upstream_holds,
     wall,  # noqa: F401 - fixture
-    get_json,
 )
 
 

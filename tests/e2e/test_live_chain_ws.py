@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import aiohttp
-import pytest
 
 from tests.e2e.live_chain_support import (
     MINUTE_MS,
@@ -17,7 +16,6 @@ from tests.e2e.live_chain_support import (
     chain_sim,  # noqa: F401 - fixture
     eventually,
     get_json,
-    receive,
     rest_klines,
     sim_candle,
     start_chain,  # noqa: F401 - fixture
