@@ -122,7 +122,7 @@ class BinanceStreamSession(StreamSession):
             if name in self.streams:
                 continue
             interval = _STREAM.match(name).group(2)  # type: ignore[union-attr]
-            self.streams[name] = CandleFeed(INTERVALS[interval]) if interval else None
+            self.streams[name] = CandleFeed(INTERVALS[interval], self.market.now()) if interval else None
             self.record.subscriptions[name] = None
 
     # -- data --------------------------------------------------------------------------

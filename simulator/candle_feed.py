@@ -12,11 +12,13 @@ MAX_CATCH_UP = 1_000
 class CandleFeed:
     """The open time of the candle a stream last sent as in progress. At each push the candles
     that closed since then are due once each, with their final values, then the one in
-    progress now."""
+    progress now. ``since`` is when the stream was subscribed: the candle in progress then
+    closes on it too, as Binance sends the final kline of every candle that closes while
+    subscribed (None: only candles a push already sent)."""
 
-    def __init__(self, timeframe: Timeframe) -> None:
+    def __init__(self, timeframe: Timeframe, since: float | None = None) -> None:
         self.timeframe = timeframe
-        self.current: int | None = None
+        self.current: int | None = None if since is None else timeframe.floor(since)
 
     def due(self, now: float) -> tuple[list[int], int]:
         """(open times of the candles that closed since the last call, oldest first; the open

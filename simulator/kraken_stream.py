@@ -131,7 +131,7 @@ class KrakenStreamSession(StreamSession):
                 {"method": method, "result": result, "success": True, **echo, **self._times(received)}
             )
             if name not in self.subscribed:
-                feed = CandleFeed(INTERVALS[interval]) if channel == "ohlc" else None
+                feed = CandleFeed(INTERVALS[interval], self.market.now()) if channel == "ohlc" else None
                 self.subscribed[name] = feed
                 self.record.subscriptions[name] = None
                 if snapshot:

@@ -10,6 +10,7 @@ fetched before that (its newest candles might not be final then).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from application.live.interest import StreamReport
 from application.live.sources import CandleHistory
@@ -67,12 +68,14 @@ class CandleSnapshots:
         came yet, and cached candles that join the trail. None when no candles can be had
         but the trail's (raises ``AllProvidersFailed`` when the trail has none either)."""
         trail = self._state.trail(key)
-        if trail is not None and not len(trail) and self._upstream_may_answer():
-            arrival = self._arrivals.setdefault(key, asyncio.Event())
-            try:
-                await asyncio.wait_for(arrival.wait(), self._first_event_wait)
-            except TimeoutError:
-                pass
+        if trail is not None and not self._current(trail, interval) and self._upstream_may_answer():
+            # A first fill arrives as up to 100 events, oldest first (over Redis in several
+            # reads): wait for the newest, not just the first, or the snapshot would end hours
+            # ago and the rest of the fill would follow it as "updates".
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._first_event_wait):
+                    while not self._current(self._state.trail(key), interval):
+                        await self._arrivals.setdefault(key, asyncio.Event()).wait()
         trail = self._state.trail(key)
         oldest = None if trail is None else trail.oldest
         if oldest is None:  # no stream yet: at least the candle forming now, not one of minutes ago
@@ -121,6 +124,17 @@ class CandleSnapshots:
             window = joined_window(fetched, fetched_at_ms, interval.milliseconds, trail, SNAPSHOT_CANDLES)
         source = window.source(history.value.source if history else "", trail.source if trail else None)
         return tuple(LiveCandle(candle, closed) for candle, closed in window.candles), source
+
+    def _current(self, trail: CandleTrail | None, interval: Interval) -> bool:
+        """Whether ``trail`` reaches now: a candle in progress, or a closed one whose successor
+        is the candle forming now (a quiet market); True for a key nobody watches any more."""
+        if trail is None or trail.in_progress is not None:
+            return True
+        closed = trail.closed
+        if not closed:
+            return False
+        now_ms = int(self._clock.now() * 1000)
+        return closed[-1].timestamp + interval.milliseconds >= now_ms - now_ms % interval.milliseconds
 
     def _upstream_may_answer(self) -> bool:
         return any(status.state != "down" for status in self._report.statuses())

@@ -8,6 +8,8 @@ which the edges encode once (``rendered``). Topics: one per candles key, one for
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 
 from application.live.candle_snapshots import CandleSnapshots
@@ -29,6 +31,8 @@ DEFAULT_INTERVAL = "1h"
 #: Seconds a subscriber of a stream that delivered nothing yet waits for its first event.
 FIRST_EVENT_WAIT = 3.0
 
+log = logging.getLogger("live.fanout")
+
 
 class LiveFanout:
     """Live candles and prices for subscribers (implements ``LiveFeed``).
@@ -36,6 +40,9 @@ class LiveFanout:
     Run ``run()`` for as long as the service serves (it reads the bus); watches validate their
     parameters before anything else, tell ``interest`` what is watched (the upstream side opens
     and closes streams by it) and start from a snapshot. ``queue_limit`` is STREAM_QUEUE_LIMIT.
+    ``board_refresh`` (seconds; None: never) is how often the watched assets' quotes are read
+    from the cached price board again, so an asset no live ticker moves (none streamed for it,
+    its provider down) never goes stale, and name and market cap follow the board.
     """
 
     def __init__(
@@ -52,7 +59,9 @@ class LiveFanout:
         queue_limit: int = DEFAULT_QUEUE_LIMIT,
         first_event_wait: float = FIRST_EVENT_WAIT,
         state: LiveState | None = None,
+        board_refresh: float | None = None,
     ) -> None:
+        self._board_refresh = board_refresh
         self.state = state if state is not None else LiveState()
         self._bus = bus
         self._interest = interest
@@ -128,10 +137,18 @@ class LiveFanout:
     async def run(self) -> None:
         """Feed the live state from the bus until cancelled; every inbox ends then."""
         messages = self._bus.listen()
+        refreshing = None
+        if self._board_refresh:
+            refreshing = asyncio.get_running_loop().create_task(
+                self._refresh_boards(self._board_refresh), name="live price board refresh"
+            )
         try:
             async for message in messages:
                 self.apply(message)
         finally:
+            if refreshing is not None:
+                refreshing.cancel()
+                await asyncio.gather(refreshing, return_exceptions=True)
             self.close("the live feed stopped")
             finish = getattr(messages, "aclose", None)
             if finish is not None:
@@ -178,6 +195,24 @@ class LiveFanout:
         )
         topic.offer((key, event.candle.timestamp), update, event.closed)
         self._telemetry.fanned_out("candles", now - event.event_time / 1000)
+
+    async def refresh_boards(self) -> None:
+        """Read the watched assets' quotes from the board again and offer those it changed."""
+        bases = sorted({base for watch in self._prices.watches for base in watch.bases or ()})
+        if not bases:
+            return
+        for quote in await self._quotes.refresh(bases):
+            if self._prices.watches:
+                update = self._quotes.board_update(quote, self._prices.next_seq())
+                self._prices.offer(("prices", quote.symbol), update, base=quote.symbol)
+
+    async def _refresh_boards(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.refresh_boards()
+            except Exception as error:  # noqa: BLE001 - the next round tries again
+                log.warning("price board refresh failed: %s: %s", type(error).__name__, error)
 
     def _ticker(self, event: TickerEvent) -> None:
         if not self.state.apply(event):

@@ -71,6 +71,36 @@ class PriceQuotes:
             return None
         return quote
 
+    async def refresh(self, bases: Sequence[str]) -> list[CombinedQuote]:
+        """Read the board again for ``bases`` (the cached prices use case: a cache hit until
+        CACHE_TTL_PRICES ran out) and return the quotes it changes: an asset without a live
+        ticker follows the board itself (as the polling streams did), one with a ticker gets
+        the board's new name and market cap. Nothing when no provider answers."""
+        before = {base: self._board.get(base) for base in bases}
+        try:
+            served = await self._boards.execute(",".join(bases))
+        except AllProvidersFailed:
+            return []
+        for quote in served.value.quotes:
+            self._board[quote.symbol] = quote
+        changed: list[CombinedQuote] = []
+        for base in bases:
+            board = self._board.get(base)
+            if board is None:
+                continue
+            ticker = self._state.ticker(ticker_key(base))
+            quote = board if ticker is None else live_quote(base, board, ticker)
+            last = self._sent.get(base, before[base] if ticker is None else None)
+            if last is not None and same_figures(last, quote):
+                continue
+            self._sent[base] = quote
+            changed.append(quote)
+        return changed
+
+    def board_update(self, quote: CombinedQuote, seq: int) -> PriceUpdate:
+        """The update that carries a quote the board changed (no exchange event time)."""
+        return PriceUpdate("update", (quote,), None, self._now_ms(), seq)
+
     def update(self, quote: CombinedQuote, ticker: TickerEvent, seq: int) -> PriceUpdate:
         """The update that carries ``quote``."""
         return PriceUpdate("update", (quote,), ticker.event_time, self._now_ms(), seq)

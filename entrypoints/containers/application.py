@@ -107,6 +107,8 @@ class Application(containers.DeclarativeContainer):
         telemetry=shared.metrics,
         queue_limit=config.stream_queue_limit,
         state=live_state,
+        # Watched quotes follow the cached board at least as often as StreamPrices polled it.
+        board_refresh=config.grpc_stream_interval,
     )
     live_feed = providers.Resource(live_feed_when, config.stream_enabled, fanout.provider)
     stream_report = providers.Callable(lambda enabled, report: report if enabled else None,

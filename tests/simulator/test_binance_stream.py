@@ -124,6 +124,24 @@ async def test_a_closed_candle_is_final_exactly_once_then_the_next_one_starts(
     assert [kline_as_row(k) for k in burst[:3]] == [row[:11] for row in rest[2:5]]
 
 
+async def test_a_candle_in_progress_when_subscribed_closes_even_without_an_earlier_push(
+    sim: UpstreamSimulator, http: aiohttp.ClientSession, clock: MovingClock
+) -> None:
+    """Binance sends the final kline of every candle that closes while a stream is subscribed,
+    the one in progress at the SUBSCRIBE included."""
+    async with http.ws_connect(stream_url(sim)) as ws:
+        await ws.send_json({"method": "SUBSCRIBE", "params": ["btcusdt@kline_1m"], "id": 1})
+        assert await receive_json(ws) == {"result": None, "id": 1}
+        clock.now += 60  # the 05:20 candle closed before anything was pushed
+        assert await sim.streams.push() == 2
+        final, current = [frame["data"]["k"] for frame in await receive_all(ws, 2)]
+    rest = await klines(http, sim, limit=2)
+    assert (final["t"], final["x"], current["t"], current["x"]) == (
+        MINUTE_OPEN_MS, True, MINUTE_OPEN_MS + MINUTE_MS, False,
+    )  # fmt: skip
+    assert kline_as_row(final) == rest[0][:11]
+
+
 async def test_every_supported_interval_and_unknown_symbols(
     sim: UpstreamSimulator, http: aiohttp.ClientSession
 ) -> None:

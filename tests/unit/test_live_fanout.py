@@ -279,3 +279,26 @@ async def test_events_come_from_the_bus_and_the_inboxes_end_when_the_feed_stops(
     with pytest.raises(FeedClosed):
         await inbox.get()
     assert w.bus.listeners == []
+
+
+async def test_a_snapshot_waits_past_the_first_fill_event_for_the_candle_forming_now() -> None:
+    """A stream's first fill publishes 100 closed candles, oldest first, then the one in
+    progress; over Redis they arrive in several reads. A subscriber woken by the oldest must not
+    start from a trail that ends hours ago and then get the rest as "updates"."""
+    w = live_world(first_event_wait=5.0)
+    inbox = w.feed.inbox()
+    task = asyncio.ensure_future(w.feed.watch_candles(inbox, "BTC", "1m"))
+    await asyncio.sleep(0)
+    w.feed.apply(candle_event(T - 99 * M, True))
+    await asyncio.sleep(0.1)  # the subscriber runs between two reads of the bus
+    assert not task.done()
+    for index in range(98, 0, -1):
+        w.feed.apply(candle_event(T - index * M, True))
+    w.feed.apply(candle_event(T, False))
+    watch = await asyncio.wait_for(task, 2)
+    snapshot = watch.snapshot
+    assert isinstance(snapshot, CandleUpdate)
+    assert snapshot.candles[-1] == LiveCandle(forming(T), False)
+    assert [c.candle.timestamp for c in snapshot.candles] == [T - i * M for i in range(99, -1, -1)]
+    w.feed.apply(candle_event(T, True))
+    assert taken(await asyncio.wait_for(inbox.get(), 1)) == (1, (LiveCandle(final(T), True),))

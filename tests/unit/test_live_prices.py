@@ -135,3 +135,27 @@ async def test_every_supported_asset_when_none_is_named() -> None:
     await w.feed.watch_prices(w.feed.inbox(), None)
     assert len(w.interest.watching) == 14
     assert str(next(iter(w.interest.watching))) == "ticker:BTCUSDT"
+
+
+async def test_a_board_refresh_moves_assets_without_a_ticker_and_keeps_the_tickers_prices() -> None:
+    w = live_world(ttl=300.0)
+    inbox = w.feed.inbox()
+    await w.feed.watch_prices(inbox, "BTC,ETH")
+    w.feed.apply(ticker("BTC", 75_000.0, T + 5_000))
+    assert isinstance(await inbox.get(), PriceUpdate)
+
+    await w.feed.refresh_boards()  # the cached board has not changed: nothing to send
+    assert inbox.pending == 0
+    w.board.prices.update({"BTC": 51_000.0, "ETH": 3_100.0})
+    await w.feed.refresh_boards()  # still cached
+    w.clock.advance(31)  # CACHE_TTL_PRICES (30 s in this world) ran out
+    await w.feed.refresh_boards()
+    update = await inbox.get()
+    assert isinstance(update, PriceUpdate)
+    assert (update.type, update.seq, update.event_time) == ("update", 2, None)
+    assert update.quotes == (board_quote("ETH", 3_100.0),)  # BTC: its ticker's price stays
+    await w.feed.refresh_boards()
+    w.feed.apply(ticker("BTC", 75_001.0, T + 6_000))
+    follow = await inbox.get()
+    assert isinstance(follow, PriceUpdate) and follow.seq == 3  # nothing else came in between
+    assert [q.price_usd for q in follow.quotes] == [75_001.0]
