@@ -91,56 +91,76 @@ def live_lag(lab: Lab, options: Options, report: Report) -> None:
 # -- live_memory ---------------------------------------------------------------------------
 
 
-def live_memory_service(lab: Lab, options: Options) -> Server:
-    return lab.spawn_service("service-live-memory")
+def live_memory_service(lab: Lab, options: Options) -> list[Server]:
+    services = [lab.spawn_service("service-live-memory")]
+    if options.live_compare_code:
+        compared = lab.spawn_service("service-live-memory-compared", PYTHONPATH=options.live_compare_code)
+        services.append(compared)
+    return services
+
+
+def _rss_per_client(lab: Lab, service: Server, options: Options) -> dict[str, Any]:
+    """RSS with no client (every stream already open and its state held), then with the idle
+    clients, each holding one candles subscription, then once they left."""
+    clients = options.live_idle_clients
+    pid = service.child.pid
+    # one client per market first, then gone: the streams, their state and their topics exist
+    measure_clients(lab, service, len(LIVE_MARKETS), LIVE_MARKETS, 1, 0.0, 0.0, "live-memory-warm")
+    time.sleep(1.0)
+    idle = rss_kib(pid) * 1024
+    with LiveLoad(lab, service, clients, LIVE_MARKETS, options.live_load_processes, 0.0,
+                  "live-memory") as load:  # fmt: skip
+        connect_seconds = load.wait_ready()
+        time.sleep(max(1.0, options.warmup))
+        held = rss_kib(pid) * 1024
+        peak = rss_kib(pid, "VmHWM") * 1024
+        result = load.measure()
+    time.sleep(1.0)
+    return {
+        "rss_no_client_bytes": idle,
+        "rss_with_clients_bytes": held,
+        "rss_peak_bytes": peak,
+        "rss_after_close_bytes": rss_kib(pid) * 1024,
+        "clients": clients,
+        "bytes_per_client": (held - idle) / clients,
+        "connect_seconds": connect_seconds,
+        "closes": result.closes,
+    }
+
+
+def _memory_text(figures: dict[str, Any]) -> str:
+    return (f"{figures['bytes_per_client'] / 1000:.1f} kB per client: RSS "
+            f"{figures['rss_with_clients_bytes'] / MB:.1f} MB with {figures['clients']:,} clients "
+            f"(peak {figures['rss_peak_bytes'] / MB:.1f} MB)")  # fmt: skip
 
 
 def live_memory(lab: Lab, options: Options, report: Report) -> None:
-    """RSS with no client (every stream already open and its state held) and with N idle
-    WebSocket clients, each holding one candles subscription."""
-    service = lab.wait_ready(live_memory_service(lab, options))
-    clients = options.live_idle_clients
+    """RSS per idle WebSocket client (and, with --live-compare-code, the same for that code)."""
+    services = [lab.wait_ready(service) for service in live_memory_service(lab, options)]
     try:
-        pid = service.child.pid
-        # one client per market first, then gone: the streams, their state and their topics exist
-        measure_clients(lab, service, len(LIVE_MARKETS), LIVE_MARKETS, 1, 0.0, 0.0, "live-memory-warm")
-        time.sleep(1.0)
-        idle = rss_kib(pid) * 1024
-        with LiveLoad(lab, service, clients, LIVE_MARKETS, options.live_load_processes, 0.0,
-                      "live-memory") as load:  # fmt: skip
-            connect_seconds = load.wait_ready()
-            time.sleep(max(1.0, options.warmup))
-            held = rss_kib(pid) * 1024
-            peak = rss_kib(pid, "VmHWM") * 1024
-            result = load.measure()
-        time.sleep(1.0)
-        after = rss_kib(pid) * 1024
+        figures = [_rss_per_client(lab, service, options) for service in services]
     finally:
-        lab.stop(service)
-    per_client = (held - idle) / clients
+        for service in services:
+            lab.stop(service)
+    measured = figures[0]
+    idle, after = measured["rss_no_client_bytes"], measured["rss_after_close_bytes"]
+    baseline = f"same process, streams open, no client: {idle / MB:.1f} MB; {after / MB:.1f} MB once gone"
+    details: dict[str, Any] = dict(measured)
+    if len(figures) > 1:
+        compared = f"service run from {options.live_compare_code}, right after: {_memory_text(figures[1])}"
+        baseline = f"{compared}; {baseline}"
+        details["compared"] = {"code": options.live_compare_code, **figures[1]}
     report.add(
         Row(
             benchmark="live_memory",
-            figure=f"service RSS per idle WebSocket client ({clients:,} clients, one candles "
+            figure=f"service RSS per idle WebSocket client ({measured['clients']:,} clients, one candles "
             "subscription each)",
-            measured=f"{per_client / 1000:.1f} kB per client: RSS {held / MB:.1f} MB with {clients:,} "
-            "clients "
-            f"(peak {peak / MB:.1f} MB)",
-            baseline=f"same process, streams open, no client: {idle / MB:.1f} MB; {after / MB:.1f} MB once "
-            "they closed",
-            ratio=held / idle,
+            measured=_memory_text(measured),
+            baseline=baseline,
+            ratio=measured["rss_with_clients_bytes"] / idle,
             target="(no target: bounded and linear)",
             met=None,
-            details={
-                "rss_no_client_bytes": idle,
-                "rss_with_clients_bytes": held,
-                "rss_peak_bytes": peak,
-                "rss_after_close_bytes": after,
-                "clients": clients,
-                "bytes_per_client": per_client,
-                "connect_seconds": connect_seconds,
-                "closes": result.closes,
-            },
+            details=details,
         )
     )
 
