@@ -59,15 +59,26 @@ class LiveResult:
         return (f"upstream→fan-out p50 {_ms(self.p(0.5, ingest))} / p99 {_ms(self.p(0.99, ingest))}, "
                 f"fan-out→client p50 {_ms(self.p(0.5, fanout))} / p99 {_ms(self.p(0.99, fanout))}")
 
+    @property
+    def service_cpu_per_update(self) -> float | None:
+        """Service CPU seconds per update delivered to a client (the window's CPU ÷ updates)."""
+        if self.service_cpu is None or not self.lag.count:
+            return None
+        return self.service_cpu * self.seconds / self.lag.count
+
     def cpu_text(self) -> str:
         """Service and client CPU over the window."""
         service = "n/a" if self.service_cpu is None else f"{self.service_cpu:.0%}"
+        per_update = self.service_cpu_per_update
+        if per_update is not None:
+            service += f" ≈ {per_update * 1e6:.0f} µs per update delivered, its idle work included"
         clients = f"client processes {self.client_cpu:.0%} (busiest {self.client_cpu_max:.0%})"
         return f"service CPU {service}, {clients}"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, percentiles in milliseconds."""
         per_client = self.updates or [0]
+        per_update = self.service_cpu_per_update
         return {
             "clients": self.clients,
             "seconds": self.seconds,
@@ -86,6 +97,7 @@ class LiveResult:
             "client_cpu": self.client_cpu,
             "client_cpu_busiest_process": self.client_cpu_max,
             "service_cpu": self.service_cpu,
+            "service_cpu_us_per_update": _scaled(None if per_update is None else per_update * 1e3),
             "connect_seconds": self.connect_seconds,
         }
 
