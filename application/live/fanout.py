@@ -193,7 +193,10 @@ class LiveFanout:
             timestamp=int(now * 1000),
             seq=topic.next_seq(),
         )
-        topic.offer((key, event.candle.timestamp), update, event.closed)
+        # Conflated under the topic (one per key, kept for good, so it stands for the key) and
+        # the candle's open time: a topic hashes by identity, where the key's hash would be
+        # recomputed from its fields at each of a thousand subscribers' offers.
+        topic.offer((topic, event.candle.timestamp), update, event.closed)
         self._telemetry.fanned_out("candles", now - event.event_time / 1000)
 
     async def refresh_boards(self) -> None:

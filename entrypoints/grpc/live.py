@@ -149,7 +149,10 @@ def _in_order(board: dict[str, CombinedQuote], requested: tuple[str, ...]) -> tu
 
 
 def _encoded(update: CandleUpdate) -> bytes:
-    """The update as a serialized CandleUpdate message, made once and kept on the update."""
+    """The update as a serialized CandleUpdate message, made once and kept on the update (a
+    snapshot, made for one subscriber, is not kept)."""
+    if update.type == "snapshot":
+        return mapping.candle_update(update).SerializeToString()
     data: bytes | None = update.rendered.get("grpc")
     if data is None:
         data = update.rendered["grpc"] = mapping.candle_update(update).SerializeToString()

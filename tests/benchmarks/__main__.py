@@ -69,6 +69,38 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="fill the cache for the first N supported symbols (default all 14)",
     )
     parser.add_argument(
+        "--live-clients",
+        type=int,
+        nargs="+",
+        default=[1, 100, 1000],
+        metavar="N",
+        help="WebSocket clients of each live_lag measurement (default 1 100 1000)",
+    )
+    parser.add_argument(
+        "--live-idle-clients", type=int, default=1000, help="idle WebSocket clients (default 1000)"
+    )
+    parser.add_argument(
+        "--live-upstream-clients",
+        type=int,
+        default=1000,
+        help="WebSocket clients over both replicas in live_upstream (default 1000)",
+    )
+    parser.add_argument(
+        "--live-load-processes", type=int, default=2, help="WebSocket client processes (default 2)"
+    )
+    parser.add_argument(
+        "--live-compare-code",
+        metavar="DIR",
+        default=None,
+        help="live_lag also measures a service run from this checkout (e.g. before a change)",
+    )
+    parser.add_argument(
+        "--stream-cadence",
+        type=float,
+        default=1.0,
+        help="seconds between the simulator's live frames per stream (default 1; 0.25 with --smoke)",
+    )
+    parser.add_argument(
         "--prestart",
         action="store_true",
         help="start every service the selected benchmarks use at once, up front (quicker)",
@@ -96,7 +128,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--smoke",
         action="store_true",
         help="checks the suite runs, in about half a minute: 1 s measurements, no warm-up, "
-        "10 failover keys with a 0.5 s timeout, one symbol's cache, services prestarted",
+        "10 failover keys with a 0.5 s timeout, one symbol's cache, 1 and 20 live clients, "
+        "services prestarted",
     )
     parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs (path printed)")
     arguments = parser.parse_args(argv)
@@ -106,6 +139,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         arguments.request_timeout = min(arguments.request_timeout, 0.5)
         arguments.failover_keys = min(arguments.failover_keys, 10)
         arguments.memory_symbols = 1
+        arguments.live_clients = [1, 20]
+        arguments.live_idle_clients = min(arguments.live_idle_clients, 20)
+        arguments.live_upstream_clients = min(arguments.live_upstream_clients, 20)
+        arguments.stream_cadence = min(arguments.stream_cadence, 0.25)
         arguments.prestart = True
     if arguments.warmup is None:
         arguments.warmup = min(2.0, arguments.duration / 5)
@@ -160,6 +197,11 @@ def run(argv: list[str] | None = None) -> int:
         failover_keys=arguments.failover_keys,
         workers=arguments.workers,
         memory_symbols=arguments.memory_symbols,
+        live_clients=tuple(arguments.live_clients),
+        live_idle_clients=arguments.live_idle_clients,
+        live_upstream_clients=arguments.live_upstream_clients,
+        live_load_processes=arguments.live_load_processes,
+        live_compare_code=arguments.live_compare_code,
     )
     selected = arguments.only or list(BENCHMARKS)
     settings = {name: {"value": value, "why": why} for name, (value, why) in BASE_SETTINGS.items()}
@@ -180,6 +222,14 @@ def run(argv: list[str] | None = None) -> int:
             "CACHE_BACKEND / REDIS_URL (redis only)": {
                 "value": "redis / the suite's redis-server",
                 "why": "the backend under test",
+            },
+            "CACHE_BACKEND / REDIS_URL (live_upstream only)": {
+                "value": "redis / the suite's redis-server",
+                "why": "two replicas share the stream lease and the event bus",
+            },
+            "simulator --stream-cadence": {
+                "value": f"{arguments.stream_cadence:g}",
+                "why": "seconds between the live frames of each subscribed stream (Binance: 1-2 s per kline)",
             },
         }
     )
@@ -203,6 +253,7 @@ def run(argv: list[str] | None = None) -> int:
     print(f"machine: {machine['cpu']}, {machine['usable_cores']} cores, load generator {tool}", flush=True)
     with _terminate_as_interrupt(), ProcessSet(workdir) as processes:
         lab = Lab(processes, workdir, tool)
+        lab.stream_cadence = arguments.stream_cadence
         try:
             if arguments.prestart:
                 for name in selected:

@@ -1,4 +1,4 @@
-"""The seven benchmarks, by the name ``--only`` takes, with the services each uses and how
+"""The benchmarks, by the name ``--only`` takes, with the services each uses and how
 each is measured. Every figure is a ratio or a count of two things measured side by side in
 the same run, never an absolute time to compare across machines."""
 
@@ -7,6 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests.benchmarks.lab import SHARED, Lab, Server
+from tests.benchmarks.live import (
+    live_lag,
+    live_lag_services,
+    live_memory,
+    live_memory_service,
+    live_upstream,
+    live_upstream_services,
+)
 from tests.benchmarks.memory import memory, memory_service
 from tests.benchmarks.options import Benchmark, Options
 from tests.benchmarks.resilience import cold_burst, failover, failover_services
@@ -28,6 +36,9 @@ SERVICES: dict[str, list[Callable[[Lab, Options], object]]] = {
     "memory": [memory_service],
     "redis": [_shared_service, redis_service],
     "workers": [_shared_service, workers_service],
+    "live_lag": [live_lag_services],
+    "live_memory": [live_memory_service],
+    "live_upstream": [live_upstream_services],
 }
 
 BENCHMARKS: dict[str, Benchmark] = {
@@ -38,6 +49,9 @@ BENCHMARKS: dict[str, Benchmark] = {
     "memory": memory,
     "redis": redis,
     "workers": workers,
+    "live_lag": live_lag,
+    "live_memory": live_memory,
+    "live_upstream": live_upstream,
 }
 
 #: How each benchmark is measured, for the report.
@@ -66,4 +80,24 @@ NOTES: dict[str, str] = {
     "port) and the memory-backend service, loaded one after the other; ratio = redis req/s ÷ memory req/s.",
     "workers": "`serve --workers N` and the one-worker service, same load (one load thread per worker, "
     "same connections); every worker's cache is filled by a short warm-up run first.",
+    "live_lag": "a fresh one-worker service (memory backend, live streams from the simulator's Binance "
+    "WebSocket side, which sends every subscribed stream's frame once per `--stream-cadence` seconds, all "
+    "streams in the same instant). N aiohttp WebSocket clients in up to `--live-load-processes` separate "
+    "processes (uvloop, no JSON parse per update) each subscribe to the candles of one of 20 markets "
+    "(10 symbols × 1m, 5m; client i on market i mod 20); once every client has its snapshot, each records "
+    "for the duration: lag = the wall time it read an update − the update's `eventTime` (Binance's `E`, "
+    "the "
+    "simulator's clock when it built the upstream frame, whole ms, so the lag reads up to 1 ms high). The "
+    "split: `timestamp` (the service's clock when the fan-out made the update) − `eventTime`, and read "
+    "time − `timestamp`. Service and client-process CPU are over the same window; client CPU far from "
+    "100% means the clients were not the bottleneck. With `--live-compare-code DIR` the same load also "
+    "runs against a service started from another checkout, alternating which goes first.",
+    "live_memory": "a fresh one-worker service: one client per market subscribes and leaves (the 20 streams "
+    "stay open, idle timeout 60 s), then VmRSS with no client, then with N clients each holding one candles "
+    "subscription (receiving the live updates, sending nothing) once all have their snapshot; per client "
+    "= RSS growth ÷ N.",
+    "live_upstream": "two one-worker replicas with CACHE_BACKEND=redis on the suite's redis-server; N "
+    "clients, half on each replica, over the same 20 markets; the count is the WebSocket connections the "
+    "simulator accepted (every provider, GET /__sim/streams) from before the clients connected to the end "
+    "of the measurement, and those still open with the streams they carry.",
 }

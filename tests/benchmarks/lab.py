@@ -154,6 +154,8 @@ class Lab:
         self._ws_urls: dict[str, str] = {}
         self._services: dict[str, Server] = {}
         self._redis: Server | None = None
+        #: Seconds between the simulator's live WebSocket frames (``--stream-cadence``; None: its default).
+        self.stream_cadence: float | None = None
 
     # -- the upstream simulator -----------------------------------------------------------
 
@@ -162,9 +164,12 @@ class Lab:
         """The upstream simulator (started on first use)."""
         if self._simulator is None:
             port = free_port()
+            argv = [sys.executable, "-m", "simulator", "--host", "127.0.0.1", "--port", str(port)]
+            if self.stream_cadence is not None:
+                argv += ["--stream-cadence", f"{self.stream_cadence:g}"]
             child = self.processes.spawn(
                 "simulator",
-                [sys.executable, "-m", "simulator", "--host", "127.0.0.1", "--port", str(port)],
+                argv,
                 env=_base_environment(),
                 cwd=self.workdir,
             )
@@ -187,6 +192,11 @@ class Lab:
     def sim_clear_faults(self) -> None:
         """Remove every fault."""
         request(self.simulator.rest_port or 0, "DELETE", "/__sim/faults")
+
+    def sim_streams(self) -> dict[str, dict[str, Any]]:
+        """The simulator's WebSocket side per provider: connections opened and open now, the
+        subscriptions of the open ones."""
+        return dict(request(self.simulator.rest_port or 0, "GET", "/__sim/streams").json())
 
     # -- services -------------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ ENDPOINTS = {"prices": PRICES, "ohlcv": OHLCV}
 # The service's own defaults: the memory target is "14 symbols x 7 intervals" of them.
 SYMBOLS = tuple(Settings.model_fields["supported_symbols"].default)
 INTERVALS = tuple(Settings.model_fields["supported_intervals"].default)
+#: The 20 markets the live benchmarks watch: the candles of 10 symbols in 1m and 5m.
+LIVE_MARKETS = tuple((symbol, interval) for symbol in SYMBOLS[:10] for interval in ("1m", "5m"))
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,11 @@ class Options:
     failover_keys: int
     workers: int
     memory_symbols: int
+    live_clients: tuple[int, ...] = (1, 100, 1000)  # WebSocket clients of each live_lag measurement
+    live_idle_clients: int = 1000  # live_memory
+    live_upstream_clients: int = 1000  # live_upstream, over both replicas
+    live_load_processes: int = 2  # client processes (at most one per client)
+    live_compare_code: str | None = None  # live_lag also measures a service run from this checkout
 
 
 Benchmark = Callable[[Lab, Options, Report], None]

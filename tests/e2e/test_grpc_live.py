@@ -76,6 +76,7 @@ async def test_stream_candles_snapshot_then_updates(start_grpc: StartGrpc) -> No
     assert (snapshot.type, snapshot.symbol, snapshot.interval, snapshot.source) == ("snapshot", "BTCUSDT", "1m", "binance")
     assert closes(snapshot) == [(T0 - 2 * MINUTE_MS, 100.0, True), (T0 - MINUTE_MS, 101.0, True), (T0, 102.0, False)]
     assert not snapshot.HasField("event_time")  # unknown in this snapshot: unset, not 0
+    assert live.feed.inboxes[-1].watches[0].snapshot.rendered == {}  # made for one stream: not kept
     assert snapshot.candles[0] == pb.LiveCandle(timestamp=T0 - 2 * MINUTE_MS, open=99.0, high=102.0, low=97.0,
                                                 close=100.0, volume=1.5, closed=True)  # fmt: skip
 

@@ -74,6 +74,7 @@ async def test_candles_stream_snapshot_then_updates_with_ids(start_live: StartLi
         assert headers["Access-Control-Allow-Origin"] == "*"
         assert headers["X-RateLimit-Limit"] == "60"  # the ohlcv group's
         snapshot = await stream.next()
+        assert service.feed.inboxes[-1].watches[0].snapshot.rendered == {}  # sent to one client: not kept
         assert stream.retry == 2500
         assert (snapshot["id"], snapshot["event"], snapshot["data"]["type"]) == (f"{T0}-live", "snapshot", "snapshot")
         assert [(c["timestamp"], c["closed"]) for c in snapshot["data"]["data"]] == [

@@ -232,6 +232,18 @@ async def test_each_update_is_encoded_once_for_every_subscriber(start_live: Star
             await c.close()
 
 
+async def test_a_snapshot_is_encoded_for_its_one_subscriber_and_not_kept(start_live: StartLive) -> None:
+    # The watch holds its snapshot for as long as the subscription lasts: bytes kept on it
+    # would cost every open subscription its ~100 candles of JSON, for nothing.
+    service = await start_live()
+    async with aiohttp.ClientSession() as http:
+        ws = await subscribed_btc(service, http)
+        (watch,) = service.feed.inboxes[-1].watches
+        assert watch.snapshot.type == "snapshot"
+        assert watch.snapshot.rendered == {}
+        await ws.close()
+
+
 async def test_sandbox_mode_marks_every_live_message(start_live: StartLive) -> None:
     service = await start_live(sandbox=True)
     async with aiohttp.ClientSession() as http, http.ws_connect(service.ws_url) as ws:

@@ -85,7 +85,11 @@ class LiveMessages:
         return marked(data) if self._sandbox else data
 
     def json(self, update: LiveUpdate) -> bytes:
-        """The update's JSON object: encoded at the first call, kept for every later one."""
+        """The update's JSON object: encoded at the first call, kept for every later one. A
+        snapshot is made for one subscriber: its encoding is not kept (the watch holds the
+        snapshot for as long as the subscription lasts)."""
+        if update.type == "snapshot":
+            return self.encode(body_of(update))
         rendered = update.rendered
         data: bytes | None = rendered.get(self._json_key)
         if data is None:
@@ -94,6 +98,8 @@ class LiveMessages:
 
     def sse(self, update: LiveUpdate) -> bytes:
         """The update as one SSE event (``id:``, ``event:``, ``data:``), kept like :meth:`json`."""
+        if update.type == "snapshot":
+            return sse_event(update.type, self.json(update), event_id(update))
         rendered = update.rendered
         data: bytes | None = rendered.get(self._sse_key)
         if data is None:
