@@ -39,6 +39,7 @@ def test_a_prices_unsubscription_and_a_ping() -> None:
         ('{"op":"subscribe","channel":"prices","symbols":["BTC",""]}', InvalidSymbol, "symbols", None),
         ('{"op":"subscribe","channel":"prices","symbols":["BTC,ETH"]}', InvalidSymbol, "symbols", None),
         ('{"op":"subscribe","channel":"prices","symbols":[1]}', InvalidSymbol, "symbols", None),
+        ('{"op":"subscribe","channel":"prices","symbols":[],"id":5}', InvalidParameter, "symbols", 5),
     ],
 )  # fmt: skip
 def test_refusals(frame: str, error: type[Exception], field: str, request_id: object) -> None:

@@ -112,6 +112,10 @@ def _symbols(value: object) -> tuple[str, ...] | None:
         return None
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise InvalidSymbol("symbols must be a list of strings, e.g. [\"BTC\",\"ETH\"]", field="symbols")
+    if not value:  # an empty list is a mistake, not "everything": leave symbols out for that
+        raise InvalidParameter(
+            "symbols is empty: list one symbol at least, or leave it out for every symbol", field="symbols"
+        )
     if any(not item.strip() or "," in item for item in value):
         raise InvalidSymbol("each entry of symbols is one symbol: not empty, no commas", field="symbols")
     return tuple(value)
