@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
+import structlog
 
 from application.live.updates import LiveCandle
 from simulator import UpstreamSimulator
@@ -161,3 +162,20 @@ async def test_a_websocket_outlives_the_request_head_timeout(start_live: StartLi
         service.feed.push_candles("BTCUSDT", "1m", LiveCandle(candle(T0, 150.0), False))
         assert (await receive(ws))["data"][0]["close"] == 150.0
         await ws.close()
+
+
+async def test_a_client_gone_while_its_subscription_is_made_ends_quietly(start_live: StartLive) -> None:
+    # The snapshot takes a while; the client leaves meanwhile. Answering it fails on the closed
+    # connection: the session ends, and no "unhandled error" is logged (it is no bug of ours).
+    service = await start_live()
+    service.feed.watch_delay = 0.3
+    with structlog.testing.capture_logs() as logs:
+        async with aiohttp.ClientSession() as http:
+            ws = await http.ws_connect(service.ws_url)
+            await send(ws, SUBSCRIBE_BTC)
+            await asyncio.sleep(0.05)
+            transport = ws._response.connection.transport  # type: ignore[union-attr]
+            assert transport is not None
+            transport.abort()  # gone, without a closing handshake
+        await asyncio.sleep(0.6)  # the snapshot is ready and the answer fails
+    assert [entry["event"] for entry in logs if entry.get("log_level") == "error"] == []

@@ -122,6 +122,8 @@ class WsSession:
                 await self._subscribe(op)
             else:
                 await self._unsubscribe(op)
+        except ConnectionError:  # the client went away while it was answered: no refusal, no bug
+            raise
         except Exception as error:  # noqa: BLE001 - every refusal is an error message, never a close
             await self._error(op.id, error)
 
