@@ -179,3 +179,21 @@ async def test_a_client_gone_while_its_subscription_is_made_ends_quietly(start_l
             transport.abort()  # gone, without a closing handshake
         await asyncio.sleep(0.6)  # the snapshot is ready and the answer fails
     assert [entry["event"] for entry in logs if entry.get("log_level") == "error"] == []
+
+
+async def test_websocket_frames_are_not_taken_for_a_request_head(start_live: StartLive) -> None:
+    # Once upgraded, the connection carries frames: the header-timeout clock must not start on
+    # them (it re-armed every HTTP_HEADER_TIMEOUT/4 for as long as the WebSocket lived, and
+    # buffered the client's frames as a "head"; seen at 3-5% of the profile with 1,000 clients).
+    service = await start_live()
+    async with aiohttp.ClientSession() as http, http.ws_connect(service.ws_url) as ws:
+        await send(ws, SUBSCRIBE_BTC)
+        assert (await receive(ws))["type"] == "subscribed"
+        assert (await receive(ws))["type"] == "snapshot"
+        for _ in range(3):
+            await send(ws, {"op": "ping"})
+            assert (await receive(ws))["type"] == "pong"
+        server = service.runner.server
+        assert server is not None
+        [connection] = server.connections
+        assert (connection._head, connection._head_since) == (None, None)  # type: ignore[attr-defined]

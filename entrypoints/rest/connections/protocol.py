@@ -102,6 +102,9 @@ class GuardedRequestHandler(RequestHandler):
     # -- request heads --------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        if self._payload_parser is not None:  # a WebSocket now: frames, not request heads
+            super().data_received(data)
+            return
         head = self._head
         if head is None:
             if self._body is None:  # the parser is between messages: these bytes begin a head
@@ -117,6 +120,8 @@ class GuardedRequestHandler(RequestHandler):
         if self._request_count != count:  # a head was parsed, or refused by the parser
             head, self._head = self._head, None
             self._head_since = None
+            if self._upgraded:  # what follows an upgrade request is no request head
+                return
             message, payload = self._messages[-1]
             if type(message) is _ErrInfo:
                 self._failed_head = head or b""
