@@ -8,7 +8,7 @@ after its ``id:`` and ``event:`` lines. In sandbox mode every object ends with
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -18,11 +18,6 @@ from entrypoints.rest import rendering
 from entrypoints.rest.live import schemas
 from entrypoints.rest.live.sse_resume import candle_event_id
 from entrypoints.rest.sandbox import marked
-
-
-def now_ms() -> int:
-    """Epoch milliseconds, for the messages the edge makes itself."""
-    return int(time.time() * 1000)
 
 
 def candles_body(update: CandleUpdate) -> dict[str, Any]:
@@ -88,23 +83,21 @@ class LiveMessages:
         """The update's JSON object: encoded at the first call, kept for every later one. A
         snapshot is made for one subscriber: its encoding is not kept (the watch holds the
         snapshot for as long as the subscription lasts)."""
-        if update.type == "snapshot":
-            return self.encode(body_of(update))
-        rendered = update.rendered
-        data: bytes | None = rendered.get(self._json_key)
-        if data is None:
-            data = rendered[self._json_key] = self.encode(body_of(update))
-        return data
+        return _kept(update, self._json_key, lambda: self.encode(body_of(update)))
 
     def sse(self, update: LiveUpdate) -> bytes:
         """The update as one SSE event (``id:``, ``event:``, ``data:``), kept like :meth:`json`."""
-        if update.type == "snapshot":
-            return sse_event(update.type, self.json(update), event_id(update))
-        rendered = update.rendered
-        data: bytes | None = rendered.get(self._sse_key)
-        if data is None:
-            data = rendered[self._sse_key] = sse_event(update.type, self.json(update), event_id(update))
-        return data
+        return _kept(update, self._sse_key, lambda: sse_event(update.type, self.json(update), event_id(update)))
+
+
+def _kept(update: LiveUpdate, key: str, encode: Callable[[], bytes]) -> bytes:
+    """``update``'s encoding under ``key``: made once and kept on it, except for a snapshot."""
+    if update.type == "snapshot":
+        return encode()
+    data: bytes | None = update.rendered.get(key)
+    if data is None:
+        data = update.rendered[key] = encode()
+    return data
 
 
 def sse_event(event: str, data: bytes, event_id: str | None = None) -> bytes:
