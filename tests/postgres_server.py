@@ -118,6 +118,19 @@ class PostgresServer:
         ) if os.access(os.path.join(self.bindir, "pg_isready"), os.X_OK) else None  # fmt: skip
         return ready is None or ready.returncode == 0
 
+    def create_database(self, name: str) -> str:
+        """Create an empty database ``name``; return its URL."""
+        self._client("createdb", name)
+        return self.dsn_for(name)
+
+    def drop_database(self, name: str) -> None:
+        """Drop ``name``, closing whatever connections are still open to it."""
+        self._client("dropdb", "--force", "--if-exists", name)
+
+    def _client(self, tool: str, *args: str) -> None:
+        connection = ("-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres")
+        subprocess.run([os.path.join(self.bindir, tool), *connection, *args], check=True, capture_output=True)
+
     def stop(self) -> None:
         """Stop it by its pid (a fast shutdown, then a kill) and remove its directory."""
         if self.process is not None:
