@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from domain.candle import Candle
 from domain.candle_span import CandleSpan
@@ -47,3 +47,8 @@ class NoCandleStore:
 
     async def close(self) -> None:
         """Nothing to release."""
+
+
+async def no_candle_store() -> AsyncIterator[NoCandleStore]:
+    """The store for a container ``Resource``, resolved (awaited) like the other stores."""
+    yield NoCandleStore()
