@@ -9,12 +9,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from domain.candle import CandleSeries
+from domain.candle import Candle, CandleSeries
+from domain.candle_span import CandleSpan
 from domain.interval import Interval
 from domain.live import StreamEvent, StreamKey, StreamStatus
 from domain.market import MarketOverview
 from domain.quote import Quote
 from domain.sentiment import FearGreedHistory
+from domain.stored_candle import StoredCandle
 from domain.symbol import Symbol
 
 T = TypeVar("T")
@@ -223,6 +225,60 @@ class Cache(Protocol):
 
     async def stats(self) -> CacheStats:
         """Return the backend's counters."""
+        ...
+
+
+class CandleStore(Protocol):
+    """Closed candles kept for good, keyed by (provider, market, interval, open time), and the
+    spans of open times whose candles were all fetched (covered), so a range already stored
+    costs no upstream call, also after a restart. Ranges are half-open ``[start_ms, end_ms)``
+    of open times in epoch ms. Range planning (what to fetch, what is a gap) is domain code
+    over what this answers: inside a covered span, an open time with no candle is a gap the
+    exchange has; outside every covered span, it is not known yet."""
+
+    name: str  # the adapter: sqlite, postgres or off
+
+    async def upsert(
+        self,
+        provider: str,
+        symbol: Symbol,
+        interval: Interval,
+        candles: Sequence[Candle],
+        covering: CandleSpan | None = None,
+    ) -> int:
+        """Store ``candles`` as ``provider`` served them and, in the same transaction, mark
+        ``covering`` as covered (merged with the covered spans it touches or overlaps).
+
+        Idempotent: a candle already stored is replaced by the new one, never an error, so one
+        duplicate never loses the batch. Only closed candles are kept (the store's clock says
+        which): the candle in progress is dropped, and ``covering`` is cut where it begins.
+        Returns how many candles were written.
+        """
+        ...
+
+    async def range(
+        self,
+        symbol: Symbol,
+        interval: Interval,
+        start_ms: int,
+        end_ms: int,
+        limit: int,
+        provider: str | None = None,
+    ) -> tuple[StoredCandle, ...]:
+        """At most ``limit`` stored candles whose open time is in ``[start_ms, end_ms)``,
+        oldest first: ``provider``'s only, or every provider's (ordered by open time, then
+        provider) when None."""
+        ...
+
+    async def covered(
+        self, provider: str, symbol: Symbol, interval: Interval, start_ms: int, end_ms: int
+    ) -> tuple[CandleSpan, ...]:
+        """The covered spans of ``provider``'s candles clipped to ``[start_ms, end_ms)``,
+        disjoint and oldest first (touching spans are reported as one)."""
+        ...
+
+    async def close(self) -> None:
+        """Release the connections; the store is not used afterwards."""
         ...
 
 

@@ -91,6 +91,11 @@ class Settings(_ProviderSettings):
     cache_backend: Literal["memory", "redis"] = "memory"
     redis_url: str = "redis://localhost:6379/0"
     redis_timeout: Annotated[float, Field(gt=0)] = 0.5
+    # History (issue 15): where closed candles are kept for good; see README "Candle store".
+    candle_store: Literal["sqlite", "postgres", "off"] = "sqlite"
+    candle_store_path: str = "./data/candles.sqlite3"
+    database_url: Secret = SecretStr("")  # postgresql://user:pass@host:5432/db; a secret for its password
+
     cache_ttl_prices: Seconds = 30
     cache_ttl_ohlcv: Seconds = 300
     cache_ttl_sentiment: Seconds = 600
@@ -173,6 +178,14 @@ class Settings(_ProviderSettings):
         if unknown or not value:
             raise ValueError(f"unknown interval(s) {unknown}; choose from {list(KNOWN_INTERVALS)}")
         return value
+
+    @model_validator(mode="after")
+    def _candle_store(self) -> Settings:
+        if self.candle_store == "postgres" and not self.database_url.get_secret_value():
+            raise ValueError("DATABASE_URL is required when CANDLE_STORE=postgres")
+        if self.candle_store == "sqlite" and not self.candle_store_path.strip():
+            raise ValueError("CANDLE_STORE_PATH must name a file when CANDLE_STORE=sqlite")
+        return self
 
     @model_validator(mode="after")
     def _providers(self) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -129,3 +130,29 @@ def redis_server(redis_server_session: Any) -> Any:
         redis_server_session.start()
     redis_server_session.flush()
     return redis_server_session
+
+
+@pytest.fixture(scope="session")
+def postgres_server_session() -> Any:
+    """One throwaway PostgreSQL server for the whole run (started here, stopped at the end)."""
+    from tests.postgres_server import PostgresServer, postgres_bindir
+    from tests.redis_server import required
+
+    bindir = postgres_bindir()
+    if bindir is None:
+        message = "PostgreSQL is not installed (apt-get install postgresql)"
+        if required():
+            pytest.fail(message + "; under CI it is required", pytrace=False)
+        pytest.skip(message)
+    server = PostgresServer(bindir)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_database(postgres_server_session: Any) -> Any:
+    """The URL of a new, empty database on the shared PostgreSQL server, dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    yield postgres_server_session.create_database(name)
+    postgres_server_session.drop_database(name)

@@ -22,6 +22,7 @@ from adapters.resilience.purgatory_breakers import PurgatoryBreakers, redis_unit
 from adapters.resilience.redis_cooldowns import RedisCooldowns
 from adapters.resilience.redis_rate_limiter import RedisClientRateLimiter
 from domain.breaker_policy import BreakerPolicy
+from entrypoints.containers.candle_store import candle_store
 from entrypoints.containers.shared_or_local import shared_or_local
 
 REDIS_PREFIX = f"{DEFAULT_NAMESPACE}:{FORMAT_VERSION}:"
@@ -30,7 +31,8 @@ REDIS_PREFIX = f"{DEFAULT_NAMESPACE}:{FORMAT_VERSION}:"
 class SharedState(containers.DeclarativeContainer):
     """The clock, the metrics, and every piece of state replicas share through Redis
     (CACHE_BACKEND=redis) or keep in process: cache, fill locks, circuits, cool-downs and
-    client limits. A shared one falls back to its in-process twin while Redis is out."""
+    client limits. A shared one falls back to its in-process twin while Redis is out. The
+    candle store (CANDLE_STORE) keeps closed candles for good, in SQLite or PostgreSQL."""
 
     config = providers.Configuration(strict=True)
 
@@ -78,3 +80,4 @@ class SharedState(containers.DeclarativeContainer):
         shared=providers.Singleton(RedisClientRateLimiter, redis, REDIS_PREFIX),
         failover=FailoverClientRateLimiter,
     )  # fmt: skip
+    candle_store = candle_store(config, clock)

@@ -1,0 +1,1 @@
+"""Candle stores: the ``CandleStore`` port over SQLite (embedded) or PostgreSQL (shared)."""
