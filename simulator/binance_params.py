@@ -175,5 +175,6 @@ def open_times(
     current = timeframe.floor(now)
     last = current if end_ms is None else min(current, timeframe.floor(end_ms / 1000))
     if start_ms is not None:
-        return list(islice(history.forward(symbol, timeframe, timeframe.ceil(start_ms / 1000), last, now), limit))
+        first = timeframe.ceil(start_ms / 1000)
+        return list(islice(history.forward(symbol, timeframe, first, last, now), limit))
     return list(reversed(list(islice(history.backward(symbol, timeframe, last, now), limit))))

@@ -44,7 +44,11 @@ async def get(http: aiohttp.ClientSession, url: str, **params: Any) -> tuple[int
 
 
 async def opens(
-    http: aiohttp.ClientSession, sim: UpstreamSimulator, interval: str = "1h", symbol: str = "BTCUSDT", **params: Any
+    http: aiohttp.ClientSession,
+    sim: UpstreamSimulator,
+    interval: str = "1h",
+    symbol: str = "BTCUSDT",
+    **params: Any,
 ) -> list[int]:
     """Open times (ms) of a klines answer."""
     status, rows = await get(
@@ -146,7 +150,9 @@ async def test_paging_with_start_time_walks_a_range_without_holes_or_repeats(
 # -- outages and listing -----------------------------------------------------------------
 
 
-async def test_outage_bars_are_skipped_not_invented(sim: UpstreamSimulator, http: aiohttp.ClientSession) -> None:
+async def test_outage_bars_are_skipped_not_invented(
+    sim: UpstreamSimulator, http: aiohttp.ClientSession
+) -> None:
     sim.set_outage("binance", H0 - 5 * HOUR, H0 - 2 * HOUR)
     assert await opens(http, sim, startTime=H0 - 7 * HOUR) == hours(-7, -6, -2, -1, 0)
     # a page counts existing bars: the newest 3 up to -2h reach back over the gap
@@ -157,7 +163,8 @@ async def test_outage_bars_are_skipped_not_invented(sim: UpstreamSimulator, http
     one_minute = await opens(http, sim, "1m", startTime=H0 - 5 * HOUR - 2 * MIN, limit=5)
     assert one_minute == [H0 - 5 * HOUR - 2 * MIN, H0 - 5 * HOUR - MIN, H0 - 2 * HOUR, H0 - 2 * HOUR + MIN,
                           H0 - 2 * HOUR + 2 * MIN]  # fmt: skip
-    assert len(await opens(http, sim, "1m", startTime=H0 - 6 * HOUR, endTime=H0 - HOUR - 1, limit=1000)) == 120
+    minutes = await opens(http, sim, "1m", startTime=H0 - 6 * HOUR, endTime=H0 - HOUR - 1, limit=1000)
+    assert len(minutes) == 120
     # the 4h bar 00:00-04:00 had trades at 03:00-04:00: it exists; a wider outage removes it
     four = await opens(http, sim, "4h", startTime=H0 - 9 * HOUR, limit=3)
     assert four == [H0 - 9 * HOUR, H0 - 5 * HOUR, H0 - HOUR]
@@ -173,7 +180,8 @@ async def test_a_partly_covered_bar_exists_and_outages_merge(
     sim.set_outage("binance", H0 - 5 * HOUR + 1, H0 - 3 * HOUR)  # -5h bar had a trade in its 1st ms
     assert await opens(http, sim, startTime=H0 - 6 * HOUR, limit=4) == hours(-6, -5, -3, -2)
     sim.set_outage("binance", H0 - 3 * HOUR, H0 - 2 * HOUR)  # adjacent: one span with the first
-    assert sim.history("binance")["binance"]["outages"] == [{"start": H0 - 5 * HOUR + 1, "end": H0 - 2 * HOUR}]
+    merged = [{"start": H0 - 5 * HOUR + 1, "end": H0 - 2 * HOUR}]
+    assert sim.history("binance")["binance"]["outages"] == merged
     assert await opens(http, sim, startTime=H0 - 6 * HOUR, limit=4) == hours(-6, -5, -2, -1)
 
 
@@ -184,6 +192,31 @@ async def test_an_outage_going_on_now_has_no_bar_in_progress(
     assert await opens(http, sim, "1m", limit=2) == [M0 - 4 * MIN, M0 - 3 * MIN]
     clock.now += 2 * 60  # 05:22:34.5: trading is back since 05:22
     assert await opens(http, sim, "1m", limit=2) == [M0 - 3 * MIN, M0 + 2 * MIN]
+
+
+async def test_the_bar_in_progress_appears_once_trading_resumes_inside_it(
+    sim: UpstreamSimulator, http: aiohttp.ClientSession, clock: MovingClock
+) -> None:
+    sim.set_outage("binance", M0, M0 + 40_000)  # 05:20:00-05:20:40; now is 05:20:34.5
+    assert await opens(http, sim, "1m", limit=1) == [M0 - MIN]
+    clock.now += 10  # 05:20:44.5: a trade since 05:20:40
+    assert await opens(http, sim, "1m", limit=1) == [M0]
+
+
+def test_history_exists_knows_listing_outage_and_future() -> None:
+    from simulator.binance_params import INTERVALS
+    from simulator.history import History
+
+    history = History(default_listing_s=(H0 - 3 * HOUR) // 1000)
+    history.add_outage(H0 - HOUR, H0)
+    hour, now = INTERVALS["1h"], NOW
+
+    def exists(t_ms: int) -> bool:
+        return history.exists("BTCUSDT", hour, t_ms // 1000, now)
+
+    assert [exists(t) for t in hours(-4, -3, -2, -1, 0, 1)] == [False, True, True, False, True, False]
+    with pytest.raises(ValueError):
+        history.add_outage(5, 5)
 
 
 async def test_nothing_before_a_markets_listing(sim: UpstreamSimulator, http: aiohttp.ClientSession) -> None:
@@ -231,12 +264,18 @@ async def test_control_routes_declare_show_and_clear_history(
     sim: UpstreamSimulator, http: aiohttp.ClientSession
 ) -> None:
     control = sim.root + "/__sim"
-    async with http.post(control + "/outages", json={"provider": "binance", "start": H0 - HOUR, "end": H0}) as r:
+    outage = {"provider": "binance", "start": H0 - HOUR, "end": H0}
+    async with http.post(control + "/outages", json=outage) as r:
         assert r.status == 201
-    async with http.post(control + "/listings", json={"provider": "kraken", "market": "XBTUSD", "time": 0}) as r:
+    listing = {"provider": "kraken", "market": "XBTUSD", "time": 0}
+    async with http.post(control + "/listings", json=listing) as r:
         assert r.status == 201
-    for bad in ({"provider": "coingecko", "start": 0, "end": 1}, {"provider": "binance", "start": 5, "end": 5},
-                {"provider": "binance", "start": "x", "end": 5}, {"provider": "binance"}):  # fmt: skip
+    for bad in (
+        {"provider": "coingecko", "start": 0, "end": 1},
+        {"provider": "binance", "start": 5, "end": 5},
+        {"provider": "binance", "start": "x", "end": 5},
+        {"provider": "binance"},
+    ):
         async with http.post(control + "/outages", json=bad) as r:
             assert r.status == 400, bad
     status, shown = await get(http, control + "/history")
@@ -250,7 +289,8 @@ async def test_control_routes_declare_show_and_clear_history(
     assert await opens(http, sim, startTime=H0 - 2 * HOUR) == hours(-2, -1, 0)
     sim.set_outage("binance", H0 - HOUR, H0)
     sim.reset()
-    assert sim.history() == {"binance": {"outages": [], "listings": {}}, "kraken": {"outages": [], "listings": {}}}
+    empty = {"outages": [], "listings": {}}
+    assert sim.history() == {"binance": empty, "kraken": empty}
 
 
 # -- streams agree -----------------------------------------------------------------------
