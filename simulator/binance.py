@@ -11,6 +11,7 @@ from .binance_params import (
     BASES,
     DEFAULT_LIMIT,
     INTERVALS,
+    LISTED_SINCE,
     MAX_LIMIT,
     QUOTE_SHARES,
     SYMBOLS,
@@ -25,6 +26,7 @@ from .binance_params import (
 )
 from .faults import COMMON_KINDS, Fault
 from .formatting import fixed, magnitude, positive_fixed, price_decimals
+from .history import History
 from .market import Market
 from .request_weight import RequestWeight
 from .timeframes import DAY, Timeframe
@@ -52,6 +54,8 @@ class BinanceUpstream(Upstream):
     def __init__(self, market: Market, weight_limit: int | None = 6000) -> None:
         super().__init__(market)
         self.weight = RequestWeight(market.now, weight_limit)
+        #: Outage gaps and listing times (per symbol; default: BTCUSDT's first candle).
+        self.history = History(LISTED_SINCE)
 
     def routes(self) -> list[web.RouteDef]:
         """Klines, 24-hour and price tickers, ping and time."""
@@ -143,7 +147,7 @@ class BinanceUpstream(Upstream):
         if timeframe is None:
             raise Rejection(binance_error(-1120, "Invalid interval."))
         asset = known_symbol(symbol)
-        opens = open_times(timeframe, self.market.now(), limit, start, end)
+        opens = open_times(timeframe, self.market.now(), limit, start, end, self.history, symbol)
         return json_answer([self.kline_row(asset, timeframe, t, effects_of(request).skew) for t in opens])
 
     async def ticker_24hr(self, request: web.Request) -> web.Response:

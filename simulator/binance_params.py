@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from itertools import islice
 
 from aiohttp import web
 
+from .history import History
 from .timeframes import DAY, FIRST_MONDAY, HOUR, MINUTE, WEEK, Timeframe
 from .upstream import Rejection, json_answer
 
@@ -158,19 +160,21 @@ def selection(query: Mapping[str, str]) -> str | list[str]:
 
 
 def open_times(
-    timeframe: Timeframe, now: float, limit: int, start_ms: int | None, end_ms: int | None
+    timeframe: Timeframe,
+    now: float,
+    limit: int,
+    start_ms: int | None,
+    end_ms: int | None,
+    history: History,
+    symbol: str,
 ) -> list[int]:
-    """Open times to return: the oldest from ``startTime`` on, else the newest up to
-    ``endTime`` (or now)."""
+    """Open times to return, as Binance selects them: a bar is eligible when its open time
+    is within ``[startTime, endTime]`` (both inclusive) and it exists (listed, not wholly in
+    an outage); then the oldest ``limit`` from ``startTime`` on, else the newest ``limit`` up
+    to ``endTime`` (or now)."""
     current = timeframe.floor(now)
     last = current if end_ms is None else min(current, timeframe.floor(end_ms / 1000))
-    first_listed = timeframe.floor(LISTED_SINCE)  # the bar that contains the listing
     if start_ms is not None:
-        opens: list[int] = []
-        t = max(timeframe.ceil(start_ms / 1000), first_listed)
-        while t <= last and len(opens) < limit:
-            opens.append(t)
-            t = timeframe.shift(t, 1)
-        return opens
-    opens = [timeframe.shift(last, -back) for back in range(limit)]
-    return [t for t in reversed(opens) if t >= first_listed]
+        first = timeframe.ceil(start_ms / 1000)
+        return list(islice(history.forward(symbol, timeframe, first, last, now), limit))
+    return list(reversed(list(islice(history.backward(symbol, timeframe, last, now), limit))))

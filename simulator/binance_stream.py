@@ -140,9 +140,12 @@ class BinanceStreamSession(StreamSession):
                 frames.append({"stream": name, "data": self.mini_ticker(symbol)})
                 continue
             closed, current = feed.due(now)
+            exists = self.upstream.history.exists  # no kline for a bar in an outage
             for open_time in closed:
-                frames.append({"stream": name, "data": self.kline(symbol, feed, open_time, final=True)})
-            frames.append({"stream": name, "data": self.kline(symbol, feed, current, final=False)})
+                if exists(symbol, feed.timeframe, open_time, now):
+                    frames.append({"stream": name, "data": self.kline(symbol, feed, open_time, final=True)})
+            if exists(symbol, feed.timeframe, current, now):
+                frames.append({"stream": name, "data": self.kline(symbol, feed, current, final=False)})
         return frames
 
     def kline(self, symbol: str, feed: CandleFeed, open_time: int, final: bool) -> dict[str, Any]:

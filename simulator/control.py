@@ -10,6 +10,10 @@
 - ``POST /__sim/streams/faults`` ``{"provider", "kind", ...params}`` -> ``{"affected": N}``;
   ``DELETE /__sim/streams/faults[?provider=]`` lifts refusals and silence
 - ``POST /__sim/streams/push`` -> send the live frames due now: ``{"frames": N}``
+- ``POST /__sim/outages`` ``{"provider", "start", "end"}`` (Unix ms, ``[start, end)``) -> 201:
+  no candle wholly inside; ``POST /__sim/listings`` ``{"provider", "market", "time"}`` -> 201:
+  no candle before the one containing ``time``; ``GET /__sim/history[?provider=]`` shows
+  both; ``DELETE /__sim/history[?provider=]`` forgets them
 """
 
 from __future__ import annotations
@@ -75,6 +79,22 @@ class Controlled(Protocol):
 
     def reset(self) -> None:
         """Back to a fresh state: no calls, no faults, catalogue prices."""
+        ...
+
+    def set_outage(self, provider: str, start_ms: int, end_ms: int) -> None:
+        """No candle of ``provider`` wholly inside ``[start_ms, end_ms)``."""
+        ...
+
+    def set_listing(self, provider: str, market: str, listed_ms: int) -> None:
+        """No candle of ``market`` before the one containing ``listed_ms``."""
+        ...
+
+    def history(self, provider: str | None = None) -> dict[str, Any]:
+        """Outages and listing times per provider."""
+        ...
+
+    def clear_history(self, provider: str | None = None) -> None:
+        """Forget outages and listing times."""
         ...
 
     @property
@@ -145,6 +165,35 @@ def control_routes(sim: Controlled) -> list[web.RouteDef]:
             raise web.HTTPBadRequest(text=str(error)) from None
         return json_answer({"cleared": cleared})
 
+    async def add_outage(request: web.Request) -> web.Response:
+        body = await _json_object(request)
+        try:
+            sim.set_outage(body["provider"], body["start"], body["end"])
+            return json_answer(sim.history(body["provider"]), status=201)
+        except (KeyError, TypeError, ValueError) as error:
+            raise web.HTTPBadRequest(text=str(error)) from None
+
+    async def add_listing(request: web.Request) -> web.Response:
+        body = await _json_object(request)
+        try:
+            sim.set_listing(body["provider"], body["market"], body["time"])
+            return json_answer(sim.history(body["provider"]), status=201)
+        except (KeyError, TypeError, ValueError) as error:
+            raise web.HTTPBadRequest(text=str(error)) from None
+
+    async def show_history(request: web.Request) -> web.Response:
+        try:
+            return json_answer(sim.history(request.query.get("provider")))
+        except ValueError as error:
+            raise web.HTTPBadRequest(text=str(error)) from None
+
+    async def clear_history(request: web.Request) -> web.Response:
+        try:
+            sim.clear_history(request.query.get("provider"))
+        except ValueError as error:
+            raise web.HTTPBadRequest(text=str(error)) from None
+        return json_answer({"cleared": True})
+
     async def push(request: web.Request) -> web.Response:
         return json_answer({"frames": await sim.streams.push()})
 
@@ -161,6 +210,10 @@ def control_routes(sim: Controlled) -> list[web.RouteDef]:
         web.get(f"{PREFIX}/requests", requests),
         web.post(f"{PREFIX}/prices", prices),
         web.post(f"{PREFIX}/reset", reset),
+        web.post(f"{PREFIX}/outages", add_outage),
+        web.post(f"{PREFIX}/listings", add_listing),
+        web.get(f"{PREFIX}/history", show_history),
+        web.delete(f"{PREFIX}/history", clear_history),
     ]
 
 

@@ -14,6 +14,7 @@ from aiohttp import web
 from .error_pages import cloudflare_page
 from .faults import COMMON_KINDS, Fault
 from .formatting import fixed, positive_fixed, price_decimals
+from .history import History
 from .market import Market
 from .timeframes import MINUTE, Timeframe
 from .upstream import Rejection, Upstream, effects_of, json_answer
@@ -86,6 +87,8 @@ class KrakenUpstream(Upstream):
     def __init__(self, market: Market, last_as_string: bool = False) -> None:
         super().__init__(market)
         self.last_as_string = last_as_string
+        #: Outage gaps and listing times (per canonical pair; default: HISTORY_START).
+        self.history = History(HISTORY_START)
 
     def routes(self) -> list[web.RouteDef]:
         """OHLC, Ticker and Time."""
@@ -121,7 +124,9 @@ class KrakenUpstream(Upstream):
         return json_answer({"error": [], "result": {"unixtime": int(now), "rfc1123": rfc1123}})
 
     async def ohlc(self, request: web.Request) -> web.Response:
-        """The 720 most recent bars (after ``since``, exclusive), oldest first."""
+        """The bars of the 720 most recent intervals (after ``since``, exclusive), oldest
+        first: ``since`` cannot reach further back. Intervals in an outage or before the
+        pair's listing have no bar."""
         query = request.query
         key = self._pair(query.get("pair", ""))
         try:
@@ -133,10 +138,9 @@ class KrakenUpstream(Upstream):
         if timeframe is None:
             raise Rejection(kraken_error("EGeneral:Invalid arguments"))
         effects = effects_of(request)
-        current = timeframe.floor(self.market.now())
-        oldest = timeframe.floor(HISTORY_START)
-        window = (timeframe.shift(current, -back) for back in reversed(range(MAX_BARS)))
-        opens = [t for t in window if t >= oldest and (since is None or t > since)]
+        now = self.market.now()
+        current = timeframe.floor(now)
+        opens = [t for t in self.window(key, timeframe, now) if since is None or t > since]
         rows = [self.row(PAIRS[key], timeframe, t, effects.skew) for t in opens]
         last = timeframe.shift(current, -1)
         as_string = self.last_as_string or effects.last_as_string
@@ -178,6 +182,13 @@ class KrakenUpstream(Upstream):
             positive_fixed(candle.volume, 8),
             candle.trades,
         ]
+
+    def window(self, key: str, timeframe: Timeframe, now: float) -> list[int]:
+        """Open times of the existing bars among the ``MAX_BARS`` most recent intervals of the
+        pair ``key``, oldest first (the bar in progress included)."""
+        current = timeframe.floor(now)
+        oldest = timeframe.shift(current, -(MAX_BARS - 1))
+        return list(self.history.forward(key, timeframe, oldest, current, now))
 
     def ticker_fields(self, key: str, skew: float) -> dict[str, Any]:
         """The REST ticker object of the pair ``key`` (the WebSocket ticker reuses it)."""

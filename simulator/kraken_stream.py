@@ -142,8 +142,11 @@ class KrakenStreamSession(StreamSession):
     def _snapshot(self, symbol: str, asset: str, feed: CandleFeed | None) -> dict[str, Any]:
         if feed is None:
             return {"channel": "ticker", "type": "snapshot", "data": [self.ticker(symbol)]}
-        _, current = feed.due(self.market.now())
+        now = self.market.now()
+        _, current = feed.due(now)
         opens = [feed.timeframe.shift(current, -back) for back in reversed(range(SNAPSHOT_CANDLES))]
+        key = canonical_pair(symbol.replace("/", "")) or ""
+        opens = [t for t in opens if self.upstream.history.exists(key, feed.timeframe, t, now)]
         rows = [self.ohlc(symbol, asset, feed, t) for t in opens]
         return {"channel": "ohlc", "type": "snapshot", "timestamp": self._iso_now(9), "data": rows}
 
@@ -157,9 +160,12 @@ class KrakenStreamSession(StreamSession):
             if feed is None:
                 frames.append({"channel": "ticker", "type": "update", "data": [self.ticker(symbol)]})
                 continue
-            asset = PAIRS[canonical_pair(symbol.replace("/", "")) or ""]
+            key = canonical_pair(symbol.replace("/", "")) or ""
+            asset = PAIRS[key]
             closed, current = feed.due(now)
             for open_time in [*closed, current]:
+                if not self.upstream.history.exists(key, feed.timeframe, open_time, now):
+                    continue  # no trades, no update: nothing inside an outage
                 row = self.ohlc(symbol, asset, feed, open_time)
                 frames.append(
                     {"channel": "ohlc", "type": "update", "timestamp": self._iso_now(9), "data": [row]}

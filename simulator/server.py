@@ -11,13 +11,15 @@ from aiohttp import web
 
 from .alternative_me import AlternativeMeUpstream
 from .binance import BinanceUpstream
+from .binance_params import SYMBOLS
 from .coincap import CoinCapUpstream
 from .coingecko import CoinGeckoUpstream
 from .control import PREFIX as CONTROL_PREFIX
 from .control import control_routes
 from .error_pages import cloudflare_page
 from .faults import Fault, FaultBook
-from .kraken import KrakenUpstream
+from .history import History
+from .kraken import KrakenUpstream, canonical_pair
 from .market import Market
 from .recording import CallLog, Headers, RecordedRequest
 from .stream_hub import StreamHub, ws_urls
@@ -191,11 +193,56 @@ class UpstreamSimulator:
         return self.market.price(base_symbol)
 
     def reset(self) -> None:
-        """Back to a fresh state: no calls, no faults, catalogue prices."""
+        """Back to a fresh state: no calls, no faults, catalogue prices, no outages."""
         self.reset_calls()
         self._faults.clear()
         self.streams.reset()
         self.market.reset_prices()
+        self.clear_history()
+
+    # -- history -----------------------------------------------------------------------
+
+    def set_outage(self, provider: str, start_ms: int, end_ms: int) -> None:
+        """``provider`` ("binance" or "kraken") had no trades in ``[start_ms, end_ms)``: no
+        candle lies wholly inside it, in REST answers or on its WebSocket streams."""
+        self._history(provider).add_outage(start_ms, end_ms)
+
+    def set_listing(self, provider: str, market: str, listed_ms: int) -> None:
+        """``market`` of ``provider`` (a Binance symbol, a Kraken pair or its alias) has no
+        candle before the one containing ``listed_ms``."""
+        self._history(provider).set_listing(self._market_key(provider, market), listed_ms)
+
+    def history(self, provider: str | None = None) -> dict[str, Any]:
+        """Outages and explicit listing times, per history-serving provider."""
+        names = [provider] if provider is not None else ["binance", "kraken"]
+        return {
+            name: {
+                "outages": [{"start": s, "end": e} for s, e in self._history(name).outages()],
+                "listings": self._history(name).listings(),
+            }
+            for name in names
+        }
+
+    def clear_history(self, provider: str | None = None) -> None:
+        """Forget outages and listing times (of ``provider``; all when None)."""
+        for name in [provider] if provider is not None else ["binance", "kraken"]:
+            self._history(name).clear()
+
+    def _history(self, provider: str) -> History:
+        upstream = self._upstream(provider)
+        if not isinstance(upstream, (BinanceUpstream, KrakenUpstream)):
+            raise ValueError(f"{provider} serves no candle history; binance and kraken do")
+        return upstream.history
+
+    def _market_key(self, provider: str, market: str) -> str:
+        if provider == "binance":
+            if market not in SYMBOLS:
+                raise ValueError(f"binance has no symbol {market!r}")
+            return market
+        key = canonical_pair(market)
+        if key is None:
+            raise ValueError(f"kraken has no pair {market!r}")
+        return key
 
     # -- plumbing ----------------------------------------------------------------------
 
