@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from domain.candle import Candle, CandleSeries
+from domain.candle_range import CandleRange
 from domain.candle_span import CandleSpan
 from domain.interval import Interval
 from domain.live import StreamEvent, StreamKey, StreamStatus
@@ -49,6 +50,25 @@ class OhlcvProvider(Provider, Protocol):
         """Return up to ``limit`` of the most recent candles, oldest first.
 
         The last candle may be the one in progress. Raises a ``ProviderError`` subclass.
+        """
+        ...
+
+
+@runtime_checkable
+class OhlcvHistory(OhlcvProvider, Protocol):
+    """A source of OHLCV candles that also answers ranges of past candles, a page per call."""
+
+    page_size: int  # the most candles one call answers (Binance 1000, Kraken 720)
+
+    async def fetch_ohlcv_range(
+        self, symbol: Symbol, interval: Interval, start_ms: int, end_ms: int
+    ) -> CandleRange:
+        """One call's worth of the candles whose open time is in ``[start_ms, end_ms)``, oldest
+        first, from ``start_ms`` on, and the span they cover (see ``CandleRange``): all of the
+        range when it fits one page, up to past the page's last candle when it does not,
+        nothing before what the provider can reach. An empty answer for a range the provider
+        reaches is a real gap (before the market was listed, an outage), not an error. The
+        candle in progress may be included. Raises a ``ProviderError`` subclass.
         """
         ...
 
