@@ -11,12 +11,16 @@ from application.get_market_overview import GetMarketOverview
 from application.get_ohlcv import GetOhlcv
 from application.get_prices import GetPrices
 from application.get_sentiment import GetSentiment
+from application.history.candle_history import CandleHistory
+from application.history.export_candles import ExportCandles
+from application.history.get_ohlcv_range import GetOhlcvRange
 from application.live.fanout import LiveFanout
 from application.live.live_markets import LiveMarkets
 from application.live.state import LiveState
 from application.read_through import ReadThrough
 from domain.fallback import chain_walk_time
 from domain.interval import IntervalParser
+from domain.ports import OhlcvHistory
 from domain.symbol import SymbolParser
 from entrypoints import __version__
 from entrypoints.containers.live_feed import live_feed_when
@@ -59,6 +63,25 @@ class Application(containers.DeclarativeContainer):
         ttl=config.cache_ttl_ohlcv,
         live=live_markets,
     )
+    # History: the OHLCV chain's providers that answer ranges, over the candle store.
+    candle_history = providers.Singleton(
+        CandleHistory,
+        providers=providers.Callable(
+            lambda chain: [p for p in chain if isinstance(p, OhlcvHistory)], lineup.provided.chain.call(Capability.OHLCV)
+        ),
+        calls=upstreams.calls,
+        store=shared.candle_store,
+        clock=shared.clock,
+    )
+    get_ohlcv_range = providers.Singleton(
+        GetOhlcvRange,
+        symbols=symbols,
+        intervals=intervals,
+        history=candle_history,
+        latest=get_ohlcv,
+        clock=shared.clock,
+    )
+    export_candles = providers.Singleton(ExportCandles, ranges=get_ohlcv_range)
     get_prices = providers.Singleton(
         GetPrices,
         symbols=symbols,

@@ -13,6 +13,8 @@ from application.get_market_overview import GetMarketOverview
 from application.get_ohlcv import GetOhlcv
 from application.get_prices import GetPrices
 from application.get_sentiment import GetSentiment
+from application.history.export_candles import ExportCandles
+from application.history.get_ohlcv_range import GetOhlcvRange
 from application.live.feed import LiveFeed
 from application.live.interest import StreamReport
 from entrypoints.edge_metrics import EdgeMetrics
@@ -32,6 +34,9 @@ class UseCases:
     client_limits: ClientLimits
     metrics: EdgeMetrics
     access_log: AccessLog
+    #: Candle ranges (``/api/ohlcv`` with ``start``) and their export.
+    get_ohlcv_range: GetOhlcvRange
+    export_candles: ExportCandles
     #: Live candles and prices (None while live streams are not built, or STREAM_ENABLED=false).
     live: LiveFeed | None = None
     #: The upstream stream providers' state, for health (None without live streams).
@@ -58,6 +63,8 @@ class Edge(containers.DeclarativeContainer):
         client_limits=application.client_limits,
         metrics=metrics,
         access_log=access_log,
+        get_ohlcv_range=application.get_ohlcv_range,
+        export_candles=application.export_candles,
         live=application.live_feed,
         streams=application.stream_report,
     )
