@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from domain.candle import Candle, CandleSeries
@@ -37,6 +38,7 @@ class FakeHistoryProvider:
     error: ProviderError | None = None
     fail_after: int | None = None  # range calls that succeed before ``error`` is raised
     enabled: bool = True
+    delay: float = 0.0  # seconds each range call takes (real time: for calls made at once)
     range_calls: list[tuple[int, int]] = field(default_factory=list)
     window_calls: int = 0
 
@@ -74,6 +76,8 @@ class FakeHistoryProvider:
 
     async def fetch_ohlcv_range(self, symbol: Symbol, interval: Interval, start_ms: int, end_ms: int) -> CandleRange:
         self.range_calls.append((start_ms, end_ms))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.error is not None and (self.fail_after is None or len(self.range_calls) > self.fail_after):
             raise self.error
         reach = max(start_ms, self.reach(interval))

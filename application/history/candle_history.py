@@ -3,6 +3,7 @@ the store does not cover the range yet."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from application.provider_calls import ProviderCalls
 from domain.candle import Candle, CandleSeries
 from domain.candle_page import CandlePage
+from domain.candle_range import CandleRange
 from domain.candle_span import CandleSpan
 from domain.candle_store_batch import CandleStoreBatch
 from domain.errors import BadPayload, ProviderDisabled, ProviderError, UpstreamRejected
@@ -55,6 +57,7 @@ class CandleHistory:
         self._calls = calls
         self._store = store
         self._clock = clock
+        self._in_flight: dict[tuple[str, str, str, int, int], asyncio.Future[CandleRange]] = {}
 
     def serves(self, market: Symbol, interval: Interval) -> bool:
         """Whether any provider answers ranges of this market and interval (no I/O)."""
@@ -105,13 +108,7 @@ class CandleHistory:
                 walk.cursor = stored[-1].candle.timestamp + step if len(stored) == room else covered[0].end_ms
                 continue
             hole_end = covered[0].start_ms if covered else end_ms
-            fetched = await self._calls.run(
-                provider.name,
-                lambda: provider.fetch_ohlcv_range(market, interval, walk.cursor, hole_end),
-            )
-            batch = CandleStoreBatch.of(fetched.candles, interval, self._now_ms(), fetched.covering)
-            if batch.candles or batch.covering is not None:
-                await self._store.upsert(provider.name, market, interval, batch.candles, batch.covering)
+            fetched = await self._fetch_once(provider, market, interval, walk.cursor, hole_end)
             span = fetched.covering.clipped(walk.cursor, hole_end) if fetched.covering else None
             if span is None or span.start_ms > walk.cursor:  # the provider cannot reach back here
                 walk.unreachable = True
@@ -123,6 +120,30 @@ class CandleHistory:
             taken = [c for c in fetched.candles if span.start_ms <= c.timestamp < span.end_ms][:room]
             walk.candles.extend(taken)
             walk.cursor = taken[-1].timestamp + step if len(taken) == room else span.end_ms
+
+    async def _fetch_once(
+        self, provider: OhlcvHistory, market: Symbol, interval: Interval, start_ms: int, end_ms: int
+    ) -> CandleRange:
+        """One upstream page from ``start_ms``, stored with the span it covers; callers asking
+        for the same page at once share one call (single-flight)."""
+        key = (provider.name, market.pair, interval.name, start_ms, end_ms)
+        running = self._in_flight.get(key)
+        if running is None:
+            running = asyncio.ensure_future(self._fetch(provider, market, interval, start_ms, end_ms))
+            self._in_flight[key] = running
+            running.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        return await asyncio.shield(running)
+
+    async def _fetch(
+        self, provider: OhlcvHistory, market: Symbol, interval: Interval, start_ms: int, end_ms: int
+    ) -> CandleRange:
+        fetched = await self._calls.run(
+            provider.name, lambda: provider.fetch_ohlcv_range(market, interval, start_ms, end_ms)
+        )
+        batch = CandleStoreBatch.of(fetched.candles, interval, self._now_ms(), fetched.covering)
+        if batch.candles or batch.covering is not None:
+            await self._store.upsert(provider.name, market, interval, batch.candles, batch.covering)
+        return fetched
 
     def _page(
         self, source: str, market: Symbol, interval: Interval, walk: _Walk, start_ms: int, end_ms: int

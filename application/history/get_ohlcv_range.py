@@ -10,7 +10,7 @@ from application.served import Served
 from domain.candle import Candle, CandleSeries
 from domain.candle_page import CandlePage
 from domain.candle_span import CandleSpan, open_time_in_progress
-from domain.errors import ProviderError
+from domain.errors import AllProvidersFailed, ProviderError
 from domain.interval import Interval, IntervalParser
 from domain.ports import Clock
 from domain.symbol import Symbol, SymbolParser
@@ -57,7 +57,7 @@ class GetOhlcvRange:
         if end_ms > in_progress:  # first, so the window is stored before the page is read
             try:
                 newest = await self._latest.execute(market.pair, bar.name, 1)
-            except ProviderError:
+            except (AllProvidersFailed, ProviderError):  # the closed part may still be had
                 newest = None
         closed_end = min(end_ms, in_progress)
         if span.start_ms < closed_end:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,3 +192,12 @@ async def test_the_candle_in_progress_is_never_stored(world: World) -> None:
     stored = await world.store.range(BTC, H, now - 10 * HOUR, now + HOUR, 100)
     assert [s.candle.timestamp for s in stored] == hours(now - 10 * HOUR, 10)
     assert await world.store.covered("binance", BTC, H, 0, now + HOUR) == (CandleSpan(now - 10 * HOUR, now),)
+
+
+async def test_requests_for_the_same_missing_range_at_once_share_one_call(world: World) -> None:
+    start = world.now_hour() - 500 * HOUR
+    world.binance.delay = 0.05
+    pages = await asyncio.gather(*(world.history.page(BTC, H, start, start + 100 * HOUR, 1000) for _ in range(5)))
+    assert all(p == pages[0] for p in pages)
+    assert len(pages[0].series.candles) == 100
+    assert world.binance.range_calls == [(start, start + 100 * HOUR)]
