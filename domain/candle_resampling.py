@@ -21,11 +21,14 @@ def monday_week_start(timestamp_ms: int) -> int:
     return (timestamp_ms - _MONDAY_OFFSET_MS) // _WEEK_MS * _WEEK_MS + _MONDAY_OFFSET_MS
 
 
-def daily_to_weekly(daily: Sequence[Candle]) -> tuple[Candle, ...]:
+def daily_to_weekly(daily: Sequence[Candle], whole_from_ms: int | None = None) -> tuple[Candle, ...]:
     """Aggregate daily candles (oldest first) into Monday-aligned weekly candles.
 
     A leading week whose Monday is missing from the input is dropped rather than served
-    incomplete; the last week may be the one in progress, as with any exchange.
+    incomplete, unless the week opens at or after ``whole_from_ms``: the caller knows every
+    daily bar from there was asked for, so a missing Monday is one the exchange does not have
+    (an outage, a listing mid-week). The last week may be the one in progress, as with any
+    exchange.
     """
     weeks: list[list[Candle]] = []
     for candle in daily:
@@ -34,8 +37,11 @@ def daily_to_weekly(daily: Sequence[Candle]) -> tuple[Candle, ...]:
             weeks[-1].append(candle)
         else:
             weeks.append([candle])
-    if weeks and weeks[0][0].timestamp != monday_week_start(weeks[0][0].timestamp):
-        weeks.pop(0)
+    if weeks:
+        first_week = monday_week_start(weeks[0][0].timestamp)
+        known_whole = whole_from_ms is not None and first_week >= whole_from_ms
+        if weeks[0][0].timestamp != first_week and not known_whole:
+            weeks.pop(0)
     return tuple(
         Candle(
             timestamp=monday_week_start(days[0].timestamp),

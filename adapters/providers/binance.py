@@ -1,4 +1,4 @@
-"""Binance spot: klines and batched 24h tickers."""
+"""Binance spot: klines (the newest, or a page of a range) and batched 24h tickers."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from adapters.providers.upstream import BLOCKED_PAUSE, UpstreamClient, UpstreamR
 from adapters.providers.wire import Amount, Number, Price
 from domain.asset import display_name
 from domain.candle import Candle, CandleSeries
+from domain.candle_range import CandleRange
+from domain.candle_span import CandleSpan
 from domain.errors import BadPayload, ProviderError, UpstreamBlocked, UpstreamRejected
 from domain.interval import Interval
 from domain.ports import Clock
@@ -23,6 +25,7 @@ NAME = "binance"
 _BASE_ALIASES = {"MATIC": "POL"}
 _QUOTES = ("USDT", "USDC")
 _MAX_SYMBOLS_PER_CALL = 100
+_KLINES_PER_CALL = 1000
 _WEIGHT_LIMIT_1M = 6000
 _PAUSE_AT_SHARE = 0.9
 _UNLISTED_RECHECK = 3600.0
@@ -52,7 +55,7 @@ class Pausable(Protocol):
 
 
 class BinanceAdapter:
-    """Implements OhlcvProvider and PriceProvider over Binance's public market data.
+    """Implements OhlcvHistory and PriceProvider over Binance's public market data.
 
     Every answer reports the request weight this IP used in the current minute
     (``X-MBX-USED-WEIGHT-1M``); near Binance's limit, calls pause until the minute turns,
@@ -60,6 +63,7 @@ class BinanceAdapter:
     """
 
     name = NAME
+    page_size = _KLINES_PER_CALL
 
     def __init__(self, client: UpstreamClient, clock: Clock, budgets: Pausable | None = None) -> None:
         self._client = client
@@ -92,7 +96,39 @@ class BinanceAdapter:
 
     async def fetch_ohlcv(self, symbol: Symbol, interval: Interval, limit: int) -> CandleSeries:
         """The ``limit`` most recent klines, the last one in progress."""
-        params = {"symbol": self.market(symbol), "interval": interval.name, "limit": str(limit)}
+        rows = await self._klines(symbol, interval, {"limit": str(limit)})
+        if not rows:
+            raise BadPayload(NAME, "no candles in the answer")
+        candles = _candles(rows[-limit:])
+        return CandleSeries(symbol, interval, candles, NAME)
+
+    async def fetch_ohlcv_range(
+        self, symbol: Symbol, interval: Interval, start_ms: int, end_ms: int
+    ) -> CandleRange:
+        """One page (at most 1000 klines) of ``[start_ms, end_ms)``, from ``start_ms`` on.
+
+        A full page may have more after it: it covers up to past its last kline. Otherwise it
+        covers the whole range, and a kline it lacks is one Binance does not have (before the
+        listing, an outage); an empty answer is such a gap, not an error.
+        """
+        if end_ms <= start_ms:
+            raise ValueError(f"empty range [{start_ms}, {end_ms})")
+        params = {
+            "startTime": str(start_ms),
+            "endTime": str(end_ms - 1),  # Binance's endTime is inclusive, our ranges half-open
+            "limit": str(_KLINES_PER_CALL),
+        }
+        candles = _candles(await self._klines(symbol, interval, params))
+        if candles and not (start_ms <= candles[0].timestamp and candles[-1].timestamp < end_ms):
+            raise BadPayload(NAME, f"klines outside [{start_ms}, {end_ms}) in the answer")
+        covered_to = end_ms
+        if len(candles) >= _KLINES_PER_CALL:  # a full page: more may follow
+            covered_to = min(end_ms, candles[-1].timestamp + interval.milliseconds)
+        return CandleRange(candles, CandleSpan(start_ms, covered_to))
+
+    async def _klines(self, symbol: Symbol, interval: Interval, extra: dict[str, str]) -> list[_KlineRow]:
+        """The rows of one klines call; a market Binance calls invalid is remembered as unlisted."""
+        params = {"symbol": self.market(symbol), "interval": interval.name, **extra}
         response = await self._client.get("/api/v3/klines", params)
         try:
             self._raise_for_error(response)
@@ -100,14 +136,7 @@ class BinanceAdapter:
             if error.reason.endswith("(-1121)"):
                 self._unlisted[params["symbol"]] = self._clock.now() + _UNLISTED_RECHECK
             raise
-        rows = decode(NAME, response, _KLINES)
-        if not rows:
-            raise BadPayload(NAME, "no candles in the answer")
-        candles = tuple(
-            Candle(row[0], row[1], row[2], row[3], row[4], row[5]) for row in rows[-limit:]
-        )
-        _check_candles(candles)
-        return CandleSeries(symbol, interval, candles, NAME)
+        return decode(NAME, response, _KLINES)
 
     async def fetch_quotes(self, bases: Sequence[str]) -> dict[str, Quote]:
         """24h tickers for ``bases`` against USDT, asked in batches (never every symbol).
@@ -177,7 +206,6 @@ class BinanceAdapter:
             error = (UpstreamRejected if body.get("code") in _REQUEST_FAULTS else BadPayload)(NAME, message)
         raise error
 
-
     def _watch_weight(self, response: UpstreamResponse) -> None:
         used = response.headers.get("X-MBX-USED-WEIGHT-1M")
         if self._budgets is None or used is None or not used.isdigit():
@@ -186,9 +214,12 @@ class BinanceAdapter:
             self._budgets.pause_until(NAME, (int(self._clock.now()) // 60 + 1) * 60)
 
 
-def _check_candles(candles: tuple[Candle, ...]) -> None:
+def _candles(rows: list[_KlineRow]) -> tuple[Candle, ...]:
+    """Candles of kline rows, checked: low at most high, open times strictly increasing."""
+    candles = tuple(Candle(row[0], row[1], row[2], row[3], row[4], row[5]) for row in rows)
     previous = None
     for candle in candles:
         if candle.low > candle.high or (previous is not None and candle.timestamp <= previous):
             raise BadPayload(NAME, f"inconsistent candle at {candle.timestamp}")
         previous = candle.timestamp
+    return candles

@@ -1,4 +1,4 @@
-"""Kraken public OHLC: pair mapping, errors inside HTTP 200, the newest bars."""
+"""Kraken public OHLC: pair mapping, errors inside HTTP 200, the newest bars, reachable ranges."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter
 from adapters.providers.upstream import UpstreamClient, decode, status_error
 from adapters.providers.wire import Amount, Price
 from domain.candle import Candle, CandleSeries
-from domain.candle_resampling import daily_to_weekly
+from domain.candle_range import CandleRange
+from domain.candle_resampling import daily_to_weekly, monday_week_start
+from domain.candle_span import CandleSpan
 from domain.errors import (
     BadPayload,
     ProviderError,
@@ -26,6 +28,9 @@ _BASES = {"BTC": "XBT", "MATIC": "POL"}  # Kraken calls bitcoin XBT; MATIC becam
 # Kraken's deep markets are in USD; USDT requests are answered from the USD market.
 _QUOTES = {"USDT": "USD", "USD": "USD", "USDC": "USDC"}
 _MINUTES = {"1m": 1, "5m": 5, "15m": 15, "30m": 30, "1h": 60, "4h": 240, "1d": 1440}
+_MAX_BARS = 720  # Kraken keeps the 720 most recent bars, the one in progress included
+_DAY_MS = 86_400_000
+_WEEK_MS = 7 * _DAY_MS
 _RATE_LIMIT_PAUSE = 5.0
 _UNKNOWN_RECHECK = 3600.0
 
@@ -43,14 +48,16 @@ _ENVELOPE = TypeAdapter(_Envelope)
 
 
 class KrakenAdapter:
-    """Implements OhlcvProvider over Kraken's public OHLC endpoint.
+    """Implements OhlcvHistory over Kraken's public OHLC endpoint.
 
-    Kraken keeps only the 720 most recent bars and answers with all of them: the newest
-    ``limit`` are served. Weekly candles are built from daily bars so that weeks open on
+    Kraken keeps only the 720 most recent bars (the one in progress included) and answers
+    with all of them, whatever ``since`` says: the newest ``limit`` are served, and a range
+    is answered only from the oldest bar it still keeps (its reach). Weekly candles are built from daily bars so that weeks open on
     Monday, as on Binance, instead of Kraken's Thursday-aligned weeks.
     """
 
     name = NAME
+    page_size = _MAX_BARS
 
     def __init__(self, client: UpstreamClient, clock: Clock) -> None:
         self._client = client
@@ -74,13 +81,57 @@ class KrakenAdapter:
 
     async def fetch_ohlcv(self, symbol: Symbol, interval: Interval, limit: int) -> CandleSeries:
         """The ``limit`` most recent bars (at most what Kraken keeps), oldest first."""
-        weekly = interval.name == "1w"
-        minutes = 1440 if weekly else _MINUTES.get(interval.name)
+        candles = await self._bars(symbol, interval, None)
+        if interval.name == "1w":
+            candles = daily_to_weekly(candles)
+        if not candles:
+            raise BadPayload(NAME, "no candles in the answer")
+        return CandleSeries(symbol, interval, candles[-limit:], NAME)
+
+    async def fetch_ohlcv_range(
+        self, symbol: Symbol, interval: Interval, start_ms: int, end_ms: int
+    ) -> CandleRange:
+        """The bars of ``[start_ms, end_ms)`` that Kraken still keeps, in one call.
+
+        The answer covers the range from the reach on; a bar it lacks there is one Kraken does
+        not have (before the listing, an outage). When the whole range lies before the reach,
+        nothing is asked: covering is None.
+        """
+        if end_ms <= start_ms:
+            raise ValueError(f"empty range [{start_ms}, {end_ms})")
+        covering = CandleSpan(start_ms, end_ms).clipped(self.reach(interval), end_ms)
+        if covering is None:
+            return CandleRange((), None)
+        # Kraken's ``since`` is exclusive; one second before leaves no doubt either way.
+        candles = await self._bars(symbol, interval, covering.start_ms // 1000 - 1)
+        if interval.name == "1w":
+            # Every week from the covering's start is whole within the daily reach: a week
+            # whose Monday has no bar (an outage, a mid-week listing) still existed.
+            candles = daily_to_weekly(candles, whole_from_ms=covering.start_ms)
+        inside = tuple(c for c in candles if covering.start_ms <= c.timestamp < covering.end_ms)
+        return CandleRange(inside, covering)
+
+    def reach(self, interval: Interval) -> int:
+        """The oldest open time (ms) Kraken still answers for ``interval`` now: the 720 most
+        recent bars include the one in progress; weeks start at the first whole Monday week
+        within the daily bars' reach."""
+        now_ms = int(self._clock.now() * 1000)
+        if interval.name == "1w":
+            oldest_day = now_ms // _DAY_MS * _DAY_MS - (_MAX_BARS - 1) * _DAY_MS
+            monday = monday_week_start(oldest_day)
+            return monday if monday == oldest_day else monday + _WEEK_MS
+        step = interval.milliseconds
+        return now_ms // step * step - (_MAX_BARS - 1) * step
+
+    async def _bars(self, symbol: Symbol, interval: Interval, since_s: int | None) -> tuple[Candle, ...]:
+        """Kraken's bars for ``interval`` (daily ones for weeks), oldest first, checked."""
+        minutes = 1440 if interval.name == "1w" else _MINUTES.get(interval.name)
         if minutes is None:
             raise UpstreamRejected(NAME, f"Kraken has no {interval.name} bars")
-        response = await self._client.get(
-            "/0/public/OHLC", {"pair": self.pair(symbol), "interval": str(minutes)}
-        )
+        params = {"pair": self.pair(symbol), "interval": str(minutes)}
+        if since_s is not None:
+            params["since"] = str(since_s)
+        response = await self._client.get("/0/public/OHLC", params)
         if response.status != 200:
             raise status_error(NAME, response)
         envelope = decode(NAME, response, _ENVELOPE)
@@ -90,12 +141,7 @@ class KrakenAdapter:
                 self._unknown[self.pair(symbol)] = self._clock.now() + _UNKNOWN_RECHECK
             raise error
         rows = _rows_of(envelope.result)
-        candles = tuple(Candle(r[0] * 1000, r[1], r[2], r[3], r[4], r[6]) for r in rows)
-        if weekly:
-            candles = daily_to_weekly(candles)
-        if not candles:
-            raise BadPayload(NAME, "no candles in the answer")
-        return CandleSeries(symbol, interval, candles[-limit:], NAME)
+        return tuple(Candle(r[0] * 1000, r[1], r[2], r[3], r[4], r[6]) for r in rows)
 
 
 def _rows_of(result: dict[str, Any] | None) -> list[_Row]:

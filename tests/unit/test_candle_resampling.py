@@ -86,6 +86,16 @@ def test_a_leading_partial_week_is_dropped() -> None:
     assert weeks == (Candle(ms(MONDAY), 100.0, 112.0, 95.0, 105.0, 28.0),)
 
 
+def test_a_week_known_whole_is_kept_without_its_monday() -> None:
+    # Every day from MONDAY on was asked for: a missing Monday is one the exchange lacks.
+    tuesday_on = daily(MONDAY + DAY, FULL_WEEK[1:])
+    assert daily_to_weekly(tuesday_on, whole_from_ms=ms(MONDAY)) == (
+        Candle(ms(MONDAY), 104.0, 112.0, 95.0, 105.0, 27.0),
+    )
+    # Known whole only from the next Monday: this one may lie beyond what was asked.
+    assert daily_to_weekly(tuesday_on, whole_from_ms=ms(MONDAY + 7 * DAY)) == ()
+
+
 def test_a_lone_monday_is_a_week_in_progress() -> None:
     weeks = daily_to_weekly(daily(MONDAY, IN_PROGRESS[:1]))
     assert weeks == (Candle(ms(MONDAY), 105.0, 107.0, 104.0, 106.0, 10.0),)
