@@ -141,7 +141,9 @@ async def export(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _cut_short(request: web.Request, response: web.StreamResponse, fmt: ExportFormat, error: Exception) -> None:
+async def _cut_short(
+    request: web.Request, response: web.StreamResponse, fmt: ExportFormat, error: Exception
+) -> None:
     """End a stream that failed after its 200: NDJSON with the error line, CSV truncated."""
     if fmt is FORMATS["ndjson"]:
         try:

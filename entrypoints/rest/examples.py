@@ -68,7 +68,9 @@ def _range_page(last: bool) -> dict[str, Any]:
     (``next`` set), or the last one (``next`` null)."""
     start = 1_704_067_200_000 + (4 * 3_600_000 if last else 0)  # 2024-01-01T00:00Z (+4 h: the next page)
     opens = (start, start + 3_600_000, start + 3 * 3_600_000) if not last else (start, start + 3_600_000)
-    candles = tuple(Candle(t, 42280.0 + i, 42310.5 + i, 42250.2 + i, 42290.7 + i, 830.5) for i, t in enumerate(opens))
+    candles = tuple(
+        Candle(t, 42280.0 + i, 42310.5 + i, 42250.2 + i, 42290.7 + i, 830.5) for i, t in enumerate(opens)
+    )
     series = CandleSeries(Symbol("BTC"), Interval("1h"), candles, "binance")
     gaps = () if last else (CandleSpan(start + 2 * 3_600_000, start + 3 * 3_600_000),)
     page = CandlePage(series, None if last else start + 4 * 3_600_000, True, gaps)
@@ -150,7 +152,8 @@ def success(model: type[schemas.ApiModel]) -> dict[str, Any]:
         return {
             "range": {"summary": "With start: a page of a range, an exchange outage reported as a gap",
                       "value": _range_page(last=False)},
-            "rangeLast": {"summary": "With start: the range's last page (next is null)", "value": _range_page(last=True)},
+            "rangeLast": {"summary": "With start: the range's last page (next is null)",
+                          "value": _range_page(last=True)},
         }  # fmt: skip
     if model is schemas.PricesResponse:
         return _fresh_and_stale(_prices)

@@ -50,7 +50,8 @@ def export_parameters(query: Query, symbol: dict[str, Any], interval: dict[str, 
         query("timeframe", "Alias of `interval`, used when `interval` is absent.", interval),
         query("start", START.split(" With it")[0], _TIME, required=True),
         query("end", END, _TIME),
-        query("format", "`csv` or `ndjson`.", {"type": "string", "enum": ["csv", "ndjson"], "default": "csv"}),
+        query("format", "`csv` or `ndjson`.",
+              {"type": "string", "enum": ["csv", "ndjson"], "default": "csv"}),  # fmt: skip
     ]
 
 
