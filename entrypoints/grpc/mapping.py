@@ -14,6 +14,7 @@ from application.get_health import HealthReport
 from application.live.updates import CandleUpdate
 from application.served import Served
 from domain.candle import DEFAULT_CANDLES, CandleSeries
+from domain.candle_page import CandlePage
 from domain.errors import InvalidSymbol
 from domain.live import StreamStatus
 from domain.market import MarketOverview
@@ -61,6 +62,14 @@ def ohlcv_query(request: pb.GetOhlcvRequest) -> tuple[str, str | None, int]:
     return request.symbol, request.interval or None, limit
 
 
+def ohlcv_range_query(request: pb.GetOhlcvRequest) -> tuple[str, str | None, str, str | None, int | None]:
+    """Symbol, interval, start, end (epoch ms, as the text the use case parses; end None: now)
+    and limit (None: the range default) of a GetOhlcv request with ``start`` set."""
+    end = str(request.end) if request.HasField("end") else None
+    limit = request.limit if request.HasField("limit") else None
+    return request.symbol, request.interval or None, str(request.start), end, limit
+
+
 def symbols_query(symbols: Sequence[str]) -> str | None:
     """The comma list the prices use case parses; None (every symbol) for an empty list.
 
@@ -94,6 +103,18 @@ def ohlcv_response(served: Served[CandleSeries]) -> pb.GetOhlcvResponse:
         count=len(series.candles),
         **_freshness(served),
     )
+
+
+def ohlcv_range_response(served: Served[CandlePage]) -> pb.GetOhlcvResponse:
+    """One page of a range: its candles as ``ohlcv_response`` gives them, with where the next
+    page starts (unset on the last one), whether it is complete and its gaps."""
+    page = served.value
+    message = ohlcv_response(Served(page.series, served.stale, served.fetched_at, live=served.live))
+    if page.next_ms is not None:
+        message.next = page.next_ms
+    message.complete = page.complete
+    message.gaps.extend(pb.Gap(from_ms=gap.start_ms, to_ms=gap.end_ms) for gap in page.gaps)
+    return message
 
 
 def quote(q: CombinedQuote) -> pb.Quote:

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from google.protobuf.message import Message
 
-from domain.errors import FeatureDisabled
+from domain.errors import FeatureDisabled, InvalidParameter
 from domain.symbol import SymbolParser
 from entrypoints.answer_memo.memo import AnswerMemo
 from entrypoints.answer_memo.protobuf_answer import GRPC_BYTES, ProtobufAnswer
@@ -67,7 +67,13 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
 
     @unary("ohlcv")
     async def GetOhlcv(self, request: pb.GetOhlcvRequest, context: Context) -> bytes:
-        """Candles of one market."""
+        """Candles of one market: the newest, or with ``start`` one page of a range (never
+        kept in the answer memo: a range's ``Served`` names no request)."""
+        if request.HasField("start"):
+            served_page = await self._use_cases.get_ohlcv_range.execute(*mapping.ohlcv_range_query(request))
+            return self._answers.answer(served_page, mapping.ohlcv_range_response)
+        if request.HasField("end"):
+            raise InvalidParameter("end needs start: set start to ask for a range", field="end")
         symbol, interval, limit = mapping.ohlcv_query(request)
         served = await self._use_cases.get_ohlcv.execute(symbol, interval, limit)
         return self._answers.answer(served, mapping.ohlcv_response)

@@ -16,6 +16,8 @@ import orjson
 from application.get_health import HealthReport
 from application.served import Served
 from domain.candle import Candle, CandleSeries
+from domain.candle_page import CandlePage
+from domain.candle_span import CandleSpan
 from domain.client_input import quoted
 from domain.errors import AllProvidersFailed, FeatureDisabled, InvalidSymbol, RateLimited
 from domain.interval import Interval
@@ -30,7 +32,7 @@ from entrypoints import __version__
 from entrypoints.edge_rules import INTERNAL_MESSAGE, STREAMS_OFF
 from entrypoints.rest import rendering, schemas
 from entrypoints.rest.errors import ApiError, envelope, response_for
-from entrypoints.rest.stream_headers import STREAM_GROUPS, STREAM_PATHS
+from entrypoints.rest.stream_headers import LIVE_PATHS, STREAM_GROUPS
 
 NOW = 1_780_000_000.0  # 2026-05-28T20:26:40Z, epoch seconds
 NOW_MS = int(NOW * 1000)
@@ -48,13 +50,31 @@ def _stamped(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _ohlcv(stale: bool) -> dict[str, Any]:
-    candles = (
+def sample_candles() -> tuple[Candle, Candle]:
+    """Two 1h candles: the last closed one and the one in progress."""
+    return (
         Candle(int((_OPEN - HOUR) * 1000), 64990.1, 65120.0, 64880.5, 65050.2, 1234.56),
         Candle(int(_OPEN * 1000), 65050.2, 65101.7, 65002.3, 65080.9, 321.09),  # in progress
     )
-    series = CandleSeries(Symbol("BTC"), Interval("1h"), candles, "binance")
+
+
+def _ohlcv(stale: bool) -> dict[str, Any]:
+    series = CandleSeries(Symbol("BTC"), Interval("1h"), sample_candles(), "binance")
     return rendering.ohlcv_body(_served(series, stale))
+
+
+def _range_page(last: bool) -> dict[str, Any]:
+    """A page of 1h candles from 2024-01-01 with an exchange outage: the first of two pages
+    (``next`` set), or the last one (``next`` null)."""
+    start = 1_704_067_200_000 + (4 * 3_600_000 if last else 0)  # 2024-01-01T00:00Z (+4 h: the next page)
+    opens = (start, start + 3_600_000, start + 3 * 3_600_000) if not last else (start, start + 3_600_000)
+    candles = tuple(
+        Candle(t, 42280.0 + i, 42310.5 + i, 42250.2 + i, 42290.7 + i, 830.5) for i, t in enumerate(opens)
+    )
+    series = CandleSeries(Symbol("BTC"), Interval("1h"), candles, "binance")
+    gaps = () if last else (CandleSpan(start + 2 * 3_600_000, start + 3 * 3_600_000),)
+    page = CandlePage(series, None if last else start + 4 * 3_600_000, True, gaps)
+    return _stamped(rendering.ohlcv_range_body(Served(page, stale=False, fetched_at=NOW - 1)))
 
 
 def _prices(stale: bool) -> dict[str, Any]:
@@ -128,6 +148,13 @@ def success(model: type[schemas.ApiModel]) -> dict[str, Any]:
     """The OpenAPI ``examples`` of ``model``'s 200 answer."""
     if model is schemas.OhlcvResponse:
         return _fresh_and_stale(_ohlcv)
+    if model is schemas.OhlcvRangeResponse:
+        return {
+            "range": {"summary": "With start: a page of a range, an exchange outage reported as a gap",
+                      "value": _range_page(last=False)},
+            "rangeLast": {"summary": "With start: the range's last page (next is null)",
+                          "value": _range_page(last=True)},
+        }  # fmt: skip
     if model is schemas.PricesResponse:
         return _fresh_and_stale(_prices)
     if model is schemas.SentimentResponse:
@@ -158,7 +185,7 @@ def failure(status: int, path: str) -> dict[str, Any]:
 
 def _error_response(status: int, path: str) -> Any:
     field = "symbols" if path in ("/api/prices", "/api/stream/prices") else "symbol"
-    live = path in STREAM_PATHS
+    live = path in LIVE_PATHS
     errors: dict[int, Exception] = {
         400: InvalidSymbol(f"unknown symbol {quoted('DOGE')}; supported bases: BTC, ETH, SOL", field=field),
         401: ApiError(401, "UNAUTHORIZED", "send Authorization: Bearer <ADMIN_TOKEN>"),

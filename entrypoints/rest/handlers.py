@@ -22,6 +22,7 @@ from entrypoints.rest.clients import client_address
 from entrypoints.rest.errors import ApiError
 
 T = TypeVar("T")
+D = TypeVar("D", int, None)
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
 
 
@@ -39,7 +40,7 @@ def single_query(request: web.Request) -> MultiDictProxy[str]:
     return query
 
 
-def _int_param(query: MultiDictProxy[str], name: str, default: int) -> int:
+def _int_param(query: MultiDictProxy[str], name: str, default: D) -> int | D:
     raw = query.get(name)
     if raw is None or raw == "":
         return default
@@ -48,13 +49,33 @@ def _int_param(query: MultiDictProxy[str], name: str, default: int) -> int:
     return int(raw)
 
 
+def interval_param(query: MultiDictProxy[str]) -> str | None:
+    """``interval``, or its alias ``timeframe`` when it is absent."""
+    return query.get("interval", query.get("timeframe"))
+
+
 async def ohlcv(request: web.Request) -> web.Response:
-    """GET /api/ohlcv?symbol=BTC&interval=1h&limit=100 (``timeframe`` is an alias of interval)."""
+    """GET /api/ohlcv?symbol=BTC&interval=1h&limit=100 (``timeframe`` is an alias of interval);
+    with ``start`` (and ``end``), one page of that range (see ``ohlcv_range``)."""
     query = single_query(request)
-    interval = query.get("interval", query.get("timeframe"))
+    if "start" in query:
+        return await _ohlcv_range(request, query)
+    if "end" in query:
+        raise InvalidParameter("end needs start: give start to ask for a range", field="end")
     limit = _int_param(query, "limit", DEFAULT_CANDLES)
-    served = await request.app[USE_CASES].get_ohlcv.execute(query.get("symbol"), interval, limit)
+    served = await request.app[USE_CASES].get_ohlcv.execute(query.get("symbol"), interval_param(query), limit)
     return _answer(request, served, rendering.ohlcv_body)
+
+
+async def _ohlcv_range(request: web.Request, query: MultiDictProxy[str]) -> web.Response:
+    """GET /api/ohlcv?symbol=BTC&interval=1h&start=...&end=...&limit=1000: the candles opening
+    in ``[start, end)``, at most ``limit`` (1..10000, default 1000), with next/complete/gaps.
+    Never kept in the answer memo (its ``Served`` names no request)."""
+    limit = _int_param(query, "limit", None)
+    served = await request.app[USE_CASES].get_ohlcv_range.execute(
+        query.get("symbol"), interval_param(query), query.get("start"), query.get("end"), limit
+    )
+    return _answer(request, served, rendering.ohlcv_range_body)
 
 
 async def prices(request: web.Request) -> web.Response:

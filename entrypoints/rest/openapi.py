@@ -14,11 +14,18 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from domain.candle import DEFAULT_CANDLES, MAX_CANDLES
+from domain.time_range import DEFAULT_RANGE_CANDLES, MAX_RANGE_CANDLES
 from entrypoints import __version__
 from entrypoints.rest import examples, schemas
+from entrypoints.rest.history_openapi import (
+    EXPORT_DESCRIPTION,
+    export_content,
+    export_parameters,
+    range_parameters,
+)
 from entrypoints.rest.live import schemas as live_schemas
 from entrypoints.rest.live.openapi import live_paths
-from entrypoints.rest.stream_headers import STREAM_PATHS
+from entrypoints.rest.stream_headers import EXPORT_PATH, LIVE_PATHS
 
 REF = "#/components/schemas/{model}"
 
@@ -58,6 +65,11 @@ class Operation:
     tag: str
     parameters: list[dict[str, Any]] = field(default_factory=list)
     admin: bool = False
+    #: Other shapes of the 200 answer (``/api/ohlcv`` with ``start`` answers a range page).
+    also: tuple[type[schemas.ApiModel], ...] = ()
+    #: The 200's media types when it is not ``model`` as JSON (the export), and what it says.
+    content: dict[str, Any] | None = None
+    description: str | None = None
 
 
 def _query(name: str, description: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
@@ -67,18 +79,24 @@ def _query(name: str, description: str, schema: dict[str, Any], required: bool =
 def operations(intervals: tuple[str, ...], symbols: tuple[str, ...]) -> list[Operation]:
     """The route table: every route of ``routes.setup_routes`` but the documentation's own."""
     interval = {"type": "string", "enum": list(intervals), "default": "1h"}
+    symbol = _query("symbol", "Base asset or pair: `BTC`, `BTCUSDT`, `BTC/USDT` and `btc-usdt` all mean "
+                    f"BTC/USDT. Supported bases: {', '.join(symbols)}.",
+                    {"type": "string", "minLength": 1, "examples": ["BTC"]}, required=True)  # fmt: skip
     limited = (400, 429, 503, 500)
     return [
         Operation("get", "/api/ohlcv", "OHLCV candles of one market, oldest first", schemas.OhlcvResponse,
                   limited, "market data", [
-                      _query("symbol", "Base asset or pair: `BTC`, `BTCUSDT`, `BTC/USDT` and `btc-usdt` all mean "
-                             f"BTC/USDT. Supported bases: {', '.join(symbols)}.",
-                             {"type": "string", "minLength": 1, "examples": ["BTC"]}, required=True),
+                      symbol,
                       _query("interval", "Candle interval.", interval),
                       _query("timeframe", "Alias of `interval`, used when `interval` is absent.", interval),
-                      _query("limit", "Number of candles.",
-                             {"type": "integer", "minimum": 1, "maximum": MAX_CANDLES, "default": DEFAULT_CANDLES}),
-                  ]),
+                      _query("limit", f"Number of candles: 1..{MAX_CANDLES}, default {DEFAULT_CANDLES}; with "
+                             f"`start`, candles a page: 1..{MAX_RANGE_CANDLES}, default {DEFAULT_RANGE_CANDLES}.",
+                             {"type": "integer", "minimum": 1, "maximum": MAX_RANGE_CANDLES}),
+                      *range_parameters(_query),
+                  ], also=(schemas.OhlcvRangeResponse,)),
+        Operation("get", EXPORT_PATH, "A whole candle range as a CSV or NDJSON download", schemas.ErrorResponse,
+                  limited, "market data", export_parameters(_query, symbol, interval), content=export_content(),
+                  description=EXPORT_DESCRIPTION),
         Operation("get", "/api/prices", "Combined USD prices", schemas.PricesResponse, limited, "market data", [
             _query("symbols", "Comma list of base assets (or pairs); none means every supported symbol.",
                    {"type": "string", "examples": ["BTC,ETH,SOL"]}),
@@ -102,13 +120,24 @@ def _operation_name(path: str) -> str:
     return path.removeprefix("/api/").replace("/", "_").strip("_") or "index"
 
 
-def _json(model: type[schemas.ApiModel], samples: dict[str, Any]) -> dict[str, Any]:
-    return {"application/json": {"schema": {"$ref": REF.format(model=model.__name__)}, "examples": samples}}
+def _json(
+    model: type[schemas.ApiModel], samples: dict[str, Any], also: tuple[type[schemas.ApiModel], ...] = ()
+) -> dict[str, Any]:
+    refs = [{"$ref": REF.format(model=m.__name__)} for m in (model, *also)]
+    schema = refs[0] if not also else {"anyOf": refs}
+    return {"application/json": {"schema": schema, "examples": samples}}
 
 
 def _responses(op: Operation) -> dict[str, Any]:
-    ok = _json(op.model, examples.success(op.model))
-    responses: dict[str, Any] = {"200": {"description": "OK", "content": ok}}
+    if op.content is not None:  # not JSON (the export's CSV and NDJSON)
+        responses: dict[str, Any] = {"200": {"description": "The range, streamed", "content": op.content}}
+        responses.update(_error_responses(op.path, op.errors))
+        return responses
+    samples = examples.success(op.model)
+    for alternative in op.also:
+        samples.update(examples.success(alternative))
+    ok = _json(op.model, samples, op.also)
+    responses = {"200": {"description": "OK", "content": ok}}
     if op.model is schemas.HealthResponse and 503 in op.errors:
         responses["503"] = {"description": "Unhealthy: the service cannot serve any data.",
                             "content": _json(op.model, examples.unhealthy())}  # fmt: skip
@@ -120,7 +149,7 @@ def _error_responses(path: str, statuses: tuple[int, ...]) -> dict[str, Any]:
     """The error answers ``statuses`` of ``path``, each with its sample envelope."""
     responses: dict[str, Any] = {}
     for status in statuses:
-        description = _LIVE_ERRORS.get(status, _ERRORS[status]) if path in STREAM_PATHS else _ERRORS[status]
+        description = _LIVE_ERRORS.get(status, _ERRORS[status]) if path in LIVE_PATHS else _ERRORS[status]
         responses[str(status)] = {
             "description": description,
             "content": _json(schemas.ErrorResponse, examples.failure(status, path)),
@@ -169,6 +198,7 @@ def document(intervals: tuple[str, ...], symbols: tuple[str, ...], metrics: bool
     for op in operations(intervals, symbols):
         entry: dict[str, Any] = {
             "summary": op.summary,
+            **({"description": op.description} if op.description else {}),
             "operationId": f"{op.method}_{_operation_name(op.path)}",
             "tags": [op.tag],
             "parameters": op.parameters,
@@ -186,7 +216,8 @@ def document(intervals: tuple[str, ...], symbols: tuple[str, ...], metrics: bool
         "info": {
             "title": "Crypto Data Engine",
             "version": __version__,
-            "description": "Candles, prices, sentiment and market overview aggregated from public providers, "
+            "description": "Candles (the newest, or any range of history, also as a CSV or NDJSON download), "
+            "prices, sentiment and market overview aggregated from public providers, "
             "and live candles and prices over a WebSocket (`/ws`) and Server-Sent Events (`/api/stream/*`). "
             "Data responses share the envelope `{success, data, timestamp, stale}`; every error is "
             "`{success: false, error: {code, message, details, retryAfter}, timestamp}`. In sandbox mode "

@@ -18,6 +18,7 @@ from aiohttp import web
 from application.get_health import HealthReport
 from application.served import Served
 from domain.candle import CandleSeries
+from domain.candle_page import CandlePage
 from domain.live import StreamStatus
 from domain.market import MarketOverview
 from domain.ports import CacheStats
@@ -84,6 +85,17 @@ def ohlcv(served: Served[CandleSeries]) -> schemas.OhlcvResponse:
         source=series.source,
         live=served.live,
         **envelope_fields(served),
+    )  # fmt: skip
+
+
+def ohlcv_range(served: Served[CandlePage]) -> schemas.OhlcvRangeResponse:
+    """One page of a range: the ``ohlcv`` answer of its candles, with where the next page
+    starts, whether it is complete and its gaps."""
+    page = served.value
+    plain = ohlcv(Served(page.series, served.stale, served.fetched_at, live=served.live))
+    return schemas.OhlcvRangeResponse(
+        **dict(plain), next=page.next_ms, complete=page.complete,
+        gaps=[(gap.start_ms, gap.end_ms) for gap in page.gaps],
     )  # fmt: skip
 
 
@@ -156,6 +168,11 @@ def overview(served: Served[MarketOverview]) -> schemas.MarketOverviewResponse:
 def ohlcv_body(served: Served[CandleSeries]) -> dict[str, Any]:
     """The body of GET /api/ohlcv."""
     return data_body(ohlcv(served))
+
+
+def ohlcv_range_body(served: Served[CandlePage]) -> dict[str, Any]:
+    """The body of GET /api/ohlcv with ``start``."""
+    return data_body(ohlcv_range(served))
 
 
 def prices_body(served: Served[PriceBoard]) -> dict[str, Any]:

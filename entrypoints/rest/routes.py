@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from entrypoints.rest import handlers
+from entrypoints.rest import candle_export, handlers
 from entrypoints.rest.docs import setup_docs
 from entrypoints.rest.live import sse, ws
-from entrypoints.rest.stream_headers import STREAM_GROUPS
+from entrypoints.rest.stream_headers import EXPORT_PATH, STREAM_GROUPS
 
 # Endpoint groups with their own per-client limit (RATE_LIMIT_*); other routes are not limited.
 LIMITED_GROUPS = {
@@ -24,6 +24,8 @@ ADMIN_PATHS = frozenset({"/api/cache/clear"})
 def setup_routes(app: web.Application, *, metrics: bool = True) -> None:
     """Register every route (the API's own documentation included; ``openapi`` documents the rest)."""
     app.router.add_get("/api/ohlcv", handlers.ohlcv)
+    # A download of a whole range (a HEAD would fetch its first page for nothing).
+    app.router.add_get(EXPORT_PATH, candle_export.export, allow_head=False)
     app.router.add_get("/api/prices", handlers.prices)
     app.router.add_get("/api/sentiment", handlers.sentiment)
     app.router.add_get("/api/market/overview", handlers.market_overview)

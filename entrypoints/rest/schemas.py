@@ -96,6 +96,17 @@ class OhlcvResponse(DataEnvelope):
     )
 
 
+class OhlcvRangeResponse(OhlcvResponse):
+    """GET /api/ohlcv with `start`: the candles opening in `[start, end)`, a page at a time."""
+
+    next: int | None = Field(description="The `start` of the following page (epoch ms); null on the last one.")
+    complete: bool = Field(description="True when every candle the exchange has in this page's span is in it.")
+    gaps: list[tuple[int, int]] = Field(
+        description="Spans of the page with no candle, `[fromMs, toMs]` half-open: the open time of the first "
+        "missing candle and the one where candles resume. Never filled in."
+    )
+
+
 class Quote(ApiModel):
     """One combined price quote (USD)."""
 
@@ -309,6 +320,7 @@ class ErrorResponse(ApiModel):
 
 RESPONSE_MODELS: tuple[type[ApiModel], ...] = (
     OhlcvResponse,
+    OhlcvRangeResponse,
     PricesResponse,
     SentimentResponse,
     MarketOverviewResponse,

@@ -59,10 +59,19 @@ async def test_openapi_schemas_are_the_models_the_handlers_render_with(service):
         }
     ohlcv = document["paths"]["/api/ohlcv"]["get"]
     params = {p["name"]: p for p in ohlcv["parameters"]}
-    assert set(params) == {"symbol", "interval", "timeframe", "limit"}
+    assert set(params) == {"symbol", "interval", "timeframe", "limit", "start", "end"}
     assert params["symbol"]["required"] is True
-    assert params["limit"]["schema"]["maximum"] == 1000
+    assert params["limit"]["schema"]["maximum"] == 10_000  # with start; 1000 without
     assert set(ohlcv["responses"]) == {"200", "400", "429", "503", "500"}
+    assert ohlcv["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "anyOf": [{"$ref": "#/components/schemas/OhlcvResponse"}, {"$ref": "#/components/schemas/OhlcvRangeResponse"}]
+    }
+    export = document["paths"]["/api/ohlcv/export"]["get"]
+    assert {p["name"]: p["required"] for p in export["parameters"]} == {
+        "symbol": True, "interval": False, "timeframe": False, "start": True, "end": False, "format": False
+    }  # fmt: skip
+    assert list(export["responses"]["200"]["content"]) == ["text/csv", "application/x-ndjson"]
+    assert set(export["responses"]) == {"200", "400", "429", "503", "500"}
     assert ohlcv["responses"]["400"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/ErrorResponse"
     )
@@ -131,9 +140,11 @@ def _run(operation: Any, mode: GenerationMode, base_url: str) -> None:
 
 def _streams(document: dict[str, Any]) -> set[tuple[str, str]]:
     """The live data operations: streams that stay open, which a fuzzer's request would wait
-    on for ever (their own suites test them: test_live_ws, test_live_sse)."""
+    on for ever (their own suites test them: test_live_ws, test_live_sse); and the export, a
+    download of a whole range that a fuzzed ``start=0`` would make decades of candles long
+    (test_rest_export tests it, refusals included)."""
     return {(method.upper(), path) for path, item in document["paths"].items() for method, operation in item.items()
-            if "live data" in operation["tags"]}  # fmt: skip
+            if "live data" in operation["tags"] or path == "/api/ohlcv/export"}  # fmt: skip
 
 
 def _fuzz(document: dict[str, Any], base_url: str) -> list[str]:
@@ -159,5 +170,5 @@ async def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(mak
     base_url = str(service.make_url("/")).rstrip("/")
     assert base_url.startswith("http://127.0.0.1:")
     ran = await asyncio.to_thread(_fuzz, document, base_url)
-    assert len(_streams(document)) == 3
-    assert len(ran) == sum(len(item) for item in document["paths"].values()) - 3
+    assert len(_streams(document)) == 4
+    assert len(ran) == sum(len(item) for item in document["paths"].values()) - 4

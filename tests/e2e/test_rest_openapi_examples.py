@@ -34,11 +34,23 @@ def samples(document: dict[str, Any]) -> list[tuple[str, int, type[schemas.ApiMo
                 media = response.get("content", {}).get("application/json")  # none: the WebSocket's 101
                 if media is None:
                     continue  # /metrics' text
-                model = MODELS[media["schema"]["$ref"].rsplit("/", 1)[-1]]
+                schema = media["schema"]
+                refs = [schema["$ref"]] if "$ref" in schema else [one["$ref"] for one in schema["anyOf"]]
+                models = [MODELS[ref.rsplit("/", 1)[-1]] for ref in refs]
                 assert media.get("examples"), f"{method} {path} {status} has no sample"
                 for name, example in media["examples"].items():
+                    # One of several shapes (/api/ohlcv: a range page with start): the one it fits.
+                    model = next(m for m in models if _fits(m, example["value"]))
                     found.append((f"{method} {path} {status} {name}", int(status), model, example["value"]))
     return found
+
+
+def _fits(model: type[schemas.ApiModel], sample: dict[str, Any]) -> bool:
+    try:
+        model.model_validate(sample)
+    except ValueError:
+        return False
+    return True
 
 
 def check_consistent(where: str, status: int, model: type[schemas.ApiModel], sample: dict[str, Any]) -> None:
@@ -77,8 +89,12 @@ async def test_every_json_response_has_a_sample_that_is_consistent(start):
         check_consistent(where, status, model, sample)
     data_routes = ("/api/ohlcv", "/api/prices", "/api/sentiment", "/api/market/overview")
     for path in data_routes:  # a fresh and a stale sample each
-        stale = [s["stale"] for w, st, _, s in found if w.startswith(f"get {path} 200")]
+        stale = [s["stale"] for w, st, _, s in found if w in (f"get {path} 200 fresh", f"get {path} 200 stale")]
         assert stale == [False, True], path
+    ranges = [(model, s) for w, st, model, s in found if w.startswith("get /api/ohlcv 200 range")]
+    assert [model for model, _ in ranges] == [schemas.OhlcvRangeResponse] * 2
+    first, last = (s for _, s in ranges)  # two pages of one range: the second starts at the first's next
+    assert first["next"] == last["data"][0]["timestamp"] and last["next"] is None
 
 
 async def test_the_fresh_ohlcv_sample_has_the_shape_of_a_served_answer(start):

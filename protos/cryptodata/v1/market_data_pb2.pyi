@@ -7,14 +7,26 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class GetOhlcvRequest(_message.Message):
-    __slots__ = ("symbol", "interval", "limit")
+    __slots__ = ("symbol", "interval", "limit", "start", "end")
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
     INTERVAL_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
     symbol: str
     interval: str
     limit: int
-    def __init__(self, symbol: _Optional[str] = ..., interval: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+    start: int
+    end: int
+    def __init__(self, symbol: _Optional[str] = ..., interval: _Optional[str] = ..., limit: _Optional[int] = ..., start: _Optional[int] = ..., end: _Optional[int] = ...) -> None: ...
+
+class Gap(_message.Message):
+    __slots__ = ("from_ms", "to_ms")
+    FROM_MS_FIELD_NUMBER: _ClassVar[int]
+    TO_MS_FIELD_NUMBER: _ClassVar[int]
+    from_ms: int
+    to_ms: int
+    def __init__(self, from_ms: _Optional[int] = ..., to_ms: _Optional[int] = ...) -> None: ...
 
 class Candle(_message.Message):
     __slots__ = ("timestamp", "open", "high", "low", "close", "volume")
@@ -33,7 +45,7 @@ class Candle(_message.Message):
     def __init__(self, timestamp: _Optional[int] = ..., open: _Optional[float] = ..., high: _Optional[float] = ..., low: _Optional[float] = ..., close: _Optional[float] = ..., volume: _Optional[float] = ...) -> None: ...
 
 class GetOhlcvResponse(_message.Message):
-    __slots__ = ("candles", "source", "symbol", "interval", "count", "stale", "timestamp", "data_timestamp")
+    __slots__ = ("candles", "source", "symbol", "interval", "count", "stale", "timestamp", "data_timestamp", "next", "complete", "gaps")
     CANDLES_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
@@ -42,6 +54,9 @@ class GetOhlcvResponse(_message.Message):
     STALE_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     DATA_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    NEXT_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    GAPS_FIELD_NUMBER: _ClassVar[int]
     candles: _containers.RepeatedCompositeFieldContainer[Candle]
     source: str
     symbol: str
@@ -50,7 +65,10 @@ class GetOhlcvResponse(_message.Message):
     stale: bool
     timestamp: int
     data_timestamp: int
-    def __init__(self, candles: _Optional[_Iterable[_Union[Candle, _Mapping]]] = ..., source: _Optional[str] = ..., symbol: _Optional[str] = ..., interval: _Optional[str] = ..., count: _Optional[int] = ..., stale: _Optional[bool] = ..., timestamp: _Optional[int] = ..., data_timestamp: _Optional[int] = ...) -> None: ...
+    next: int
+    complete: bool
+    gaps: _containers.RepeatedCompositeFieldContainer[Gap]
+    def __init__(self, candles: _Optional[_Iterable[_Union[Candle, _Mapping]]] = ..., source: _Optional[str] = ..., symbol: _Optional[str] = ..., interval: _Optional[str] = ..., count: _Optional[int] = ..., stale: _Optional[bool] = ..., timestamp: _Optional[int] = ..., data_timestamp: _Optional[int] = ..., next: _Optional[int] = ..., complete: _Optional[bool] = ..., gaps: _Optional[_Iterable[_Union[Gap, _Mapping]]] = ...) -> None: ...
 
 class GetPricesRequest(_message.Message):
     __slots__ = ("symbols",)
