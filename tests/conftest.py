@@ -41,6 +41,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def candle_store_per_test(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test's service keeps its candles in a file of its own (CANDLE_STORE_PATH), never in
+    ./data of the checkout: candles one test stored must not answer another test's range."""
+    path = tmp_path_factory.mktemp("candle-store") / "candles.sqlite3"
+    monkeypatch.setenv("CANDLE_STORE_PATH", str(path))
+
+
 @pytest.fixture
 async def simulator() -> AsyncIterator[UpstreamSimulator]:
     """A fresh upstream simulator on 127.0.0.1 for one test."""

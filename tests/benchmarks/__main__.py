@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import datetime
 import os
+import shutil
 import shlex
 import signal
 import subprocess
@@ -302,9 +303,7 @@ def run(argv: list[str] | None = None) -> int:
     if arguments.keep_logs:
         print(f"process logs kept in {workdir}")
     else:
-        for file in workdir.iterdir():
-            file.unlink()
-        os.rmdir(workdir)
+        shutil.rmtree(workdir)  # the served processes' files, and their candle store's ./data
     return 1 if failed else 0
 
 
