@@ -65,7 +65,7 @@ def with_budget_share(settings: Settings, share: float) -> Settings:
     })  # fmt: skip
 
 
-def overrides() -> dict[str, object]:
+def backfill_overrides() -> dict[str, object]:
     """What a backfill process sets apart from the environment: no live streams, and only
     warnings logged unless LOG_LEVEL says otherwise (the progress is shown instead)."""
     return {"stream_enabled": False, "log_level": None if "LOG_LEVEL" in os.environ else "WARNING"}
@@ -102,7 +102,9 @@ async def run_backfill(settings: Settings, args: argparse.Namespace) -> int:
                 return
             backfill.stop()
             stopping.set()
-            print("stopping after the current page (Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+            print(
+                "stopping after the current page (Ctrl-C again to stop at once)", file=sys.stderr, flush=True
+            )
 
         loop.add_signal_handler(signal.SIGINT, interrupt)
         progress = BarProgress() if sys.stderr.isatty() else LineProgress()

@@ -4,8 +4,8 @@ a line per page otherwise, and the summary at the end."""
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
-from typing import TextIO
+from datetime import UTC, datetime
+from typing import Self, TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
@@ -32,7 +32,7 @@ class BarProgress:
         )
         self._tasks: dict[str, TaskID] = {}
 
-    def __enter__(self) -> BarProgress:
+    def __enter__(self) -> Self:
         self._bars.start()
         return self
 
@@ -41,11 +41,15 @@ class BarProgress:
 
     def started(self, report: MarketReport) -> None:
         """A new bar."""
-        self._tasks[report.job.name] = self._bars.add_task(report.job.name, total=report.job.expected, note="")
+        self._tasks[report.job.name] = self._bars.add_task(
+            report.job.name, total=report.job.expected, note=""
+        )
 
     def advanced(self, report: MarketReport) -> None:
         """The bar moves on."""
-        self._bars.update(self._tasks[report.job.name], completed=report.done, note=f"{report.candles} candles")
+        self._bars.update(
+            self._tasks[report.job.name], completed=report.done, note=f"{report.candles} candles"
+        )
 
     def waiting(self, report: MarketReport, seconds: float, why: str) -> None:
         """The bar says it waits."""
@@ -63,7 +67,7 @@ class LineProgress:
     def __init__(self, stream: TextIO = sys.stderr) -> None:
         self._stream = stream
 
-    def __enter__(self) -> LineProgress:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -124,4 +128,4 @@ def _span(span: CandleSpan) -> str:
 
 
 def _when(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -9,7 +9,7 @@ from entrypoints import __version__, event_loop
 from entrypoints.backfill_command import (
     EXIT_USAGE,
     add_backfill_parser,
-    overrides as backfill_overrides,
+    backfill_overrides,
     run_backfill,
     with_budget_share,
 )

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Protocol, TypeVar
 
-from application.history.backfill_report import BackfillJob, BackfillProgress, BackfillReport, MarketReport, NoProgress
+from application.history.backfill_report import (
+    BackfillJob,
+    BackfillProgress,
+    BackfillReport,
+    MarketReport,
+    NoProgress,
+)
 from application.history.candle_history import CandleHistory
 from domain.candle_span import merge_spans, open_time_in_progress
 from domain.client_input import quoted
@@ -73,7 +79,9 @@ class Backfill:
         self._min_wait = min_wait
         self._stopping = False
 
-    def plan(self, symbols: str, intervals: str, since: str, until: str | None = None) -> tuple[BackfillJob, ...]:
+    def plan(
+        self, symbols: str, intervals: str, since: str, until: str | None = None
+    ) -> tuple[BackfillJob, ...]:
         """The jobs ``--symbols``, ``--intervals``, ``--since`` and ``--until`` name (closed
         candles only: no further than the candle in progress), or ``InvalidInput`` before any
         call."""
@@ -93,7 +101,9 @@ class Backfill:
                     raise InvalidSymbol(f"no configured provider answers ranges of {market.pair} {bar.name}",
                                         field="--symbols")  # fmt: skip
                 closed_end = open_time_in_progress(bar, now_ms)
-                jobs.append(BackfillJob(market, bar, start, closed_end if end is None else min(end, closed_end)))
+                jobs.append(
+                    BackfillJob(market, bar, start, closed_end if end is None else min(end, closed_end))
+                )
         return tuple(jobs)
 
     def stop(self) -> None:
@@ -105,7 +115,9 @@ class Backfill:
         """Whether ``stop()`` was called."""
         return self._stopping
 
-    async def run(self, jobs: Sequence[BackfillJob], progress: BackfillProgress | None = None) -> BackfillReport:
+    async def run(
+        self, jobs: Sequence[BackfillJob], progress: BackfillProgress | None = None
+    ) -> BackfillReport:
         """Walk every job in turn; the report says what was stored, found and left undone."""
         shown = progress or NoProgress()
         calls_before = await self._calls_made()
@@ -128,13 +140,17 @@ class Backfill:
         cursor, stalls = job.start_ms, 0
         while cursor < job.end_ms and not self._stopping:
             try:
-                page = await self._history.page(job.market, job.interval, cursor, job.end_ms, self._page_limit)
+                page = await self._history.page(
+                    job.market, job.interval, cursor, job.end_ms, self._page_limit
+                )
             except AllProvidersFailed as error:
                 stalls += 1
                 if error.rejected_only or stalls >= self._max_stalls:
                     report.reason = str(error)
                     return
-                wait = max(error.retry_after if error.retry_after is not None else self._retry_wait, self._min_wait)
+                wait = max(
+                    error.retry_after if error.retry_after is not None else self._retry_wait, self._min_wait
+                )
                 progress.waiting(report, wait, str(error))
                 await self._sleep(wait)
                 continue

@@ -75,7 +75,9 @@ class ClosedCandleQueue:
             del pending[next(iter(pending))]
             self.dropped += 1
             if self.dropped == 1 or self.dropped % 1000 == 0:
-                log.warning("closed candles not stored: the candle store is too slow (%d so far)", self.dropped)
+                log.warning(
+                    "closed candles not stored: the candle store is too slow (%d so far)", self.dropped
+                )
         pending[key] = event
         self._idle.clear()
         self._ready.set()

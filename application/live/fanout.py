@@ -149,7 +149,9 @@ class LiveFanout:
                 loop.create_task(self._refresh_boards(self._board_refresh), name="live price board refresh")
             )
         if self._closed_candles is not None:
-            background.append(loop.create_task(self._closed_candles.run(), name="closed candles to the store"))
+            background.append(
+                loop.create_task(self._closed_candles.run(), name="closed candles to the store")
+            )
         try:
             async for message in messages:
                 self.apply(message)

@@ -73,13 +73,22 @@ def _hour_now() -> int:
     ("args", "message"),
     [
         (("--symbols", "DOGE", "--intervals", "1h", "--since", "2024-01-01"), "error: unknown symbol 'DOGE'"),
-        (("--symbols", "BTC", "--intervals", "2h", "--since", "2024-01-01"), "error: unsupported interval '2h'"),
-        (("--symbols", "BTC", "--intervals", "1h", "--since", "2999-01-01"),
-         "error: --since is in the future: '2999-01-01'"),
-        (("--symbols", "BTC", "--intervals", "1h", "--since", "2024-02-01", "--until", "2024-01-01"),
-         "error: --since must be before --until"),
-        (("--symbols", "BTC", "--intervals", "1h", "--since", "2024-01-01", "--budget-share", "0"),
-         "error: --budget-share must be in (0, 1], got 0"),
+        (
+            ("--symbols", "BTC", "--intervals", "2h", "--since", "2024-01-01"),
+            "error: unsupported interval '2h'",
+        ),
+        (
+            ("--symbols", "BTC", "--intervals", "1h", "--since", "2999-01-01"),
+            "error: --since is in the future: '2999-01-01'",
+        ),
+        (
+            ("--symbols", "BTC", "--intervals", "1h", "--since", "2024-02-01", "--until", "2024-01-01"),
+            "error: --since must be before --until",
+        ),
+        (
+            ("--symbols", "BTC", "--intervals", "1h", "--since", "2024-01-01", "--budget-share", "0"),
+            "error: --budget-share must be in (0, 1], got 0",
+        ),
     ],
 )
 async def test_bad_input_exits_2_with_a_clear_message_and_no_upstream_call(

@@ -120,7 +120,9 @@ def build(store: SqliteCandleStore, clock: FakeClock) -> Callable[..., World]:
     return make
 
 
-async def test_it_walks_the_range_a_page_at_a_time_and_a_second_run_makes_no_call(store: SqliteCandleStore, build: Callable[..., World]) -> None:
+async def test_it_walks_the_range_a_page_at_a_time_and_a_second_run_makes_no_call(
+    store: SqliteCandleStore, build: Callable[..., World]
+) -> None:
     w = build()
     start, end = w.now_hour() - 2500 * HOUR, w.now_hour()
     backfill = w.backfill(page_limit=1000)
@@ -147,7 +149,8 @@ async def test_it_walks_the_range_a_page_at_a_time_and_a_second_run_makes_no_cal
 
 
 async def test_a_whole_range_is_one_page_of_ten_thousand_fetched_a_provider_page_per_call(
-    store: SqliteCandleStore, build: Callable[..., World],
+    store: SqliteCandleStore,
+    build: Callable[..., World],
 ) -> None:
     w = build()
     w.binance.outages = [CandleSpan(w.now_hour() - 700 * HOUR, w.now_hour() - 690 * HOUR)]
@@ -161,7 +164,9 @@ async def test_a_whole_range_is_one_page_of_ten_thousand_fetched_a_provider_page
     assert market.gaps == [CandleSpan(end - 700 * HOUR, end - 690 * HOUR)]  # the outage, reported once
 
 
-async def test_a_refusal_makes_it_wait_as_long_as_the_provider_says_then_go_on(store: SqliteCandleStore, build: Callable[..., World]) -> None:
+async def test_a_refusal_makes_it_wait_as_long_as_the_provider_says_then_go_on(
+    store: SqliteCandleStore, build: Callable[..., World]
+) -> None:
     w = build()
     budgets = RefusingBudgets(w.clock, allowed=2, refill=42.5)  # the third call finds the budget spent
     w.calls = ProviderCalls(w.clock, 5.0, providers=[w.binance], budgets=budgets)
@@ -179,9 +184,13 @@ async def test_a_refusal_makes_it_wait_as_long_as_the_provider_says_then_go_on(s
     assert (report.candles, report.upstream_calls, report.incomplete) == (2500, 3, [])
 
 
-async def test_a_real_budget_refills_while_it_waits(store: SqliteCandleStore, build: Callable[..., World]) -> None:
+async def test_a_real_budget_refills_while_it_waits(
+    store: SqliteCandleStore, build: Callable[..., World]
+) -> None:
     w = build()
-    w.calls = ProviderCalls(w.clock, 5.0, providers=[w.binance], budgets=MovingWindowBudgets({"binance": "2/minute"}, w.clock))
+    w.calls = ProviderCalls(
+        w.clock, 5.0, providers=[w.binance], budgets=MovingWindowBudgets({"binance": "2/minute"}, w.clock)
+    )
     w.history = CandleHistory([w.binance], w.calls, store, w.clock)
     start = w.now_hour() - 2500 * HOUR
     backfill = w.backfill()
@@ -192,7 +201,9 @@ async def test_a_real_budget_refills_while_it_waits(store: SqliteCandleStore, bu
     assert (report.candles, report.upstream_calls, report.incomplete) == (2500, 3, [])
 
 
-async def test_interrupted_then_resumed_it_makes_only_the_remaining_calls(store: SqliteCandleStore, build: Callable[..., World]) -> None:
+async def test_interrupted_then_resumed_it_makes_only_the_remaining_calls(
+    store: SqliteCandleStore, build: Callable[..., World]
+) -> None:
     w = build()
     start, end = w.now_hour() - 2500 * HOUR, w.now_hour()
     first = w.backfill(page_limit=1000)
@@ -211,11 +222,17 @@ async def test_interrupted_then_resumed_it_makes_only_the_remaining_calls(store:
         (start + 1000 * HOUR, end), (start + 2000 * HOUR, end),  # BTC: the rest only
         (start, end), (start + 1000 * HOUR, end), (start + 2000 * HOUR, end),  # ETH: all of it
     ]  # fmt: skip
-    assert (report.candles, report.upstream_calls, report.incomplete, report.interrupted) == (5000, 5, [], False)
+    assert (report.candles, report.upstream_calls, report.incomplete, report.interrupted) == (
+        5000,
+        5,
+        [],
+        False,
+    )
 
 
 async def test_a_provider_that_keeps_failing_leaves_the_market_incomplete_with_the_reason(
-    store: SqliteCandleStore, build: Callable[..., World],
+    store: SqliteCandleStore,
+    build: Callable[..., World],
 ) -> None:
     from domain.errors import ProviderUnavailable
 
@@ -234,11 +251,23 @@ async def test_a_provider_that_keeps_failing_leaves_the_market_incomplete_with_t
     [
         ("DOGE", "1h", "2024-01-01", None, InvalidSymbol, "unknown symbol 'DOGE'; supported bases: ADA,"),
         ("BTC", "2h", "2024-01-01", None, InvalidInterval, "unsupported interval '2h'"),
-        ("BTC", "1h", "yesterday", None, InvalidParameter,
-         "--since must be epoch milliseconds or an ISO 8601 UTC time, got 'yesterday'"),
+        (
+            "BTC",
+            "1h",
+            "yesterday",
+            None,
+            InvalidParameter,
+            "--since must be epoch milliseconds or an ISO 8601 UTC time, got 'yesterday'",
+        ),
         ("BTC", "1h", "2031-01-01", None, InvalidParameter, "--since is in the future: '2031-01-01'"),
-        ("BTC", "1h", "2023-06-02", "2023-06-01", InvalidParameter,
-         "--since must be before --until, got 1685664000000 and 1685577600000"),
+        (
+            "BTC",
+            "1h",
+            "2023-06-02",
+            "2023-06-01",
+            InvalidParameter,
+            "--since must be before --until, got 1685664000000 and 1685577600000",
+        ),
         (" , ", "1h", "2023-06-02", None, InvalidParameter, "--symbols names nothing"),
     ],
 )
@@ -253,7 +282,9 @@ async def test_bad_input_is_refused_before_any_call(
     assert w.binance.range_calls == []
 
 
-async def test_the_range_ends_at_the_candle_in_progress_or_until(store: SqliteCandleStore, build: Callable[..., World]) -> None:
+async def test_the_range_ends_at_the_candle_in_progress_or_until(
+    store: SqliteCandleStore, build: Callable[..., World]
+) -> None:
     w = build()
     jobs = w.backfill().plan("BTC", "1h,1d", "2023-11-01", None)
     now_ms = int(T0 * 1000)

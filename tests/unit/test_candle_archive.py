@@ -99,7 +99,11 @@ async def test_the_newest_candle_of_a_window_is_not_final_until_its_close_has_se
     binance = FakeHistoryProvider("binance", infra.clock, outages=[CandleSpan(now_hour, now_hour + HOUR)])
     archive = CandleArchive(store, infra.clock, settle=2.0)
     served = await get_ohlcv(infra, binance, archive).execute("BTC", "1h", 3)
-    assert [c.timestamp for c in served.value.candles] == [now_hour - 3 * HOUR, now_hour - 2 * HOUR, now_hour - HOUR]
+    assert [c.timestamp for c in served.value.candles] == [
+        now_hour - 3 * HOUR,
+        now_hour - 2 * HOUR,
+        now_hour - HOUR,
+    ]
 
     first = now_hour - (MAX_CANDLES - 1) * HOUR
     assert await store.covered("binance", BTC, H, 0, FAR) == (CandleSpan(first, now_hour - HOUR),)
@@ -158,7 +162,9 @@ class RecordingArchive:
     def __init__(self) -> None:
         self.writes: list[tuple[str, str, str, list[int]]] = []
 
-    async def keep_closed(self, provider: str, symbol: Symbol, interval: Interval, candles: Sequence[Candle]) -> None:
+    async def keep_closed(
+        self, provider: str, symbol: Symbol, interval: Interval, candles: Sequence[Candle]
+    ) -> None:
         self.writes.append((provider, symbol.pair, interval.name, [c.timestamp for c in candles]))
 
 
@@ -243,7 +249,9 @@ async def test_past_its_limit_the_queue_drops_the_oldest_candle() -> None:
     assert archive.writes == [("binance", "BTCUSDT", "1m", [OPEN_MS - 2 * MINUTE_MS, OPEN_MS - MINUTE_MS])]
 
 
-async def test_live_candles_with_a_hole_are_covered_as_two_spans(infra: Infrastructure, store: SqliteCandleStore) -> None:
+async def test_live_candles_with_a_hole_are_covered_as_two_spans(
+    infra: Infrastructure, store: SqliteCandleStore
+) -> None:
     set_clock(infra, int(NOW * 1000))
     archive = CandleArchive(store, infra.clock)
     opens = [OPEN_MS - 5 * MINUTE_MS, OPEN_MS - 4 * MINUTE_MS, OPEN_MS - 2 * MINUTE_MS]
