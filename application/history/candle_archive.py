@@ -11,6 +11,7 @@ from domain.candle_span import CandleSpan, open_time_in_progress
 from domain.candle_store_batch import CandleStoreBatch
 from domain.interval import Interval
 from domain.ports import CandleStore, Clock
+from domain.range_plan import first_open_time
 from domain.symbol import Symbol
 
 log = logging.getLogger("history.archive")
@@ -60,10 +61,12 @@ class CandleArchive:
         self, provider: str, symbol: Symbol, interval: Interval, candles: Sequence[Candle]
     ) -> None:
         """Store closed candles a live stream delivered, each covering its own interval (one
-        upsert per run of consecutive candles: the store merges touching spans)."""
+        upsert per run of consecutive candles: the store merges touching spans). A candle off
+        the interval's grid (a week not opening on Monday) is not ours to keep."""
         step = interval.milliseconds
         run: list[Candle] = []
-        for candle in sorted({c.timestamp: c for c in candles}.values(), key=lambda c: c.timestamp):
+        on_grid = {c.timestamp: c for c in candles if first_open_time(interval, c.timestamp) == c.timestamp}
+        for candle in sorted(on_grid.values(), key=lambda c: c.timestamp):
             if run and candle.timestamp != run[-1].timestamp + step:
                 await self._keep_run(provider, symbol, interval, run)
                 run = []

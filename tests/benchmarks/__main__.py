@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
-import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -302,9 +302,8 @@ def run(argv: list[str] | None = None) -> int:
     if arguments.keep_logs:
         print(f"process logs kept in {workdir}")
     else:
-        for file in workdir.iterdir():
-            file.unlink()
-        os.rmdir(workdir)
+        # The services made their candle store there too (./data/candles.sqlite3): a directory.
+        shutil.rmtree(workdir)
     return 1 if failed else 0
 
 

@@ -261,3 +261,16 @@ async def test_live_candles_with_a_hole_are_covered_as_two_spans(
         CandleSpan(opens[2], opens[2] + MINUTE_MS),
     )
     assert await stored_times(store, "binance", ONE_MINUTE) == opens
+
+
+async def test_a_live_candle_off_the_interval_grid_is_not_kept(
+    infra: Infrastructure, store: SqliteCandleStore
+) -> None:
+    week = Interval("1w")
+    monday = 1_699_228_800_000  # 2023-11-06T00:00:00Z, a Monday
+    set_clock(infra, monday + 8 * 24 * HOUR)
+    archive = CandleArchive(store, infra.clock)
+    thursday = monday - 4 * 24 * HOUR  # how Kraken's weeks open
+    await archive.keep_closed("kraken", BTC, week, [final(thursday), final(monday - 7 * 24 * HOUR)])
+    assert await stored_times(store, "kraken", week) == [monday - 7 * 24 * HOUR]
+    assert await store.covered("kraken", BTC, week, 0, FAR) == (CandleSpan(monday - 7 * 24 * HOUR, monday),)
