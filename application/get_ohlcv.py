@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from application.fallback_chain import first_answer
 from application.live.live_markets import LiveCandles, LiveMarkets
@@ -19,6 +20,19 @@ from domain.symbol import Symbol, SymbolParser
 DEFAULT_INTERVAL = "1h"
 
 
+class WindowArchive(Protocol):
+    """Where the closed candles of each window fetched are kept (``CandleArchive``; a protocol,
+    since the history use cases import this module)."""
+
+    def now_ms(self) -> int:
+        """The time now (epoch ms), read just before a window is asked for."""
+        ...
+
+    async def keep_window(self, series: CandleSeries, asked_ms: int) -> None:
+        """Keep the closed candles of ``series``, asked for at ``asked_ms``; never raises."""
+        ...
+
+
 class GetOhlcv:
     """Candles from the first provider of OHLCV_PROVIDERS that answers.
 
@@ -30,6 +44,9 @@ class GetOhlcv:
     stream delivered are joined into the cached window: the newest is the live one and the
     closed ones keep the window current, so it is not fetched again while they reach back to
     when it was fetched. Such answers say ``live``.
+
+    With an ``archive``, every window fetched also puts its closed candles in the candle store
+    (a store failure never fails the request).
     """
 
     def __init__(
@@ -41,6 +58,7 @@ class GetOhlcv:
         read_through: ReadThrough,
         ttl: float,
         live: LiveMarkets | None = None,
+        archive: WindowArchive | None = None,
     ) -> None:
         self._symbols = symbols
         self._intervals = intervals
@@ -49,6 +67,7 @@ class GetOhlcv:
         self._read_through = read_through
         self._ttl = ttl
         self._live = live
+        self._archive = archive
         # The last joined window per market and interval: requests between two live changes
         # share it instead of joining a thousand candles each.
         self._joined: dict[tuple[Symbol, Interval], tuple[float, int, Served[CandleSeries]]] = {}
@@ -126,9 +145,13 @@ class GetOhlcv:
         return answer
 
     async def _fetch(self, market: Symbol, bar: Interval) -> CandleSeries:
-        return await first_answer(
+        asked_ms = self._archive.now_ms() if self._archive is not None else 0
+        series = await first_answer(
             self._providers,
             self._calls,
             lambda p: p.fetch_ohlcv(market, bar, MAX_CANDLES),
             lambda p: None if p.supports(market, bar) else f"does not serve {market.pair} {bar.name}",
         )
+        if self._archive is not None:
+            await self._archive.keep_window(series, asked_ms)
+        return series

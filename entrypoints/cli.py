@@ -6,6 +6,13 @@ import argparse
 import sys
 
 from entrypoints import __version__, event_loop
+from entrypoints.backfill_command import (
+    EXIT_USAGE,
+    add_backfill_parser,
+    backfill_overrides,
+    run_backfill,
+    with_budget_share,
+)
 from entrypoints.bootstrap import boot
 from entrypoints.serve import run
 from entrypoints.shutdown import exit_now
@@ -35,13 +42,26 @@ def _parser() -> argparse.ArgumentParser:
     only = serve.add_mutually_exclusive_group()
     only.add_argument("--rest-only", action="store_true", help="serve REST without gRPC")
     only.add_argument("--grpc-only", action="store_true", help="serve gRPC without REST")
+    add_backfill_parser(commands)
     return parser
+
+
+def backfill(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``backfill``: fill the candle store, then exit with its code (see ``backfill_command``)."""
+    if not 0 < args.budget_share <= 1:
+        parser.exit(EXIT_USAGE, f"crypto-data-engine backfill: error: --budget-share must be in (0, 1], "
+                                f"got {args.budget_share:g}\n")  # fmt: skip
+    settings = with_budget_share(boot(backfill_overrides()), args.budget_share)
+    code = event_loop.run(run_backfill(settings, args), settings.event_loop)
+    exit_now(code)  # everything is closed: no slow interpreter teardown
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "backfill":
+        backfill(parser, args)
     overrides = {
         "host": args.host,
         "port": args.port,

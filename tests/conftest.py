@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -24,8 +26,23 @@ def configure_test_logging() -> None:
     configure_logging("WARNING", "console")
 
 
+# Every service a test builds keeps its candle store in a file of its own under here (unless
+# the test names one): /api/ohlcv feeds the store, and a span one test stored must never
+# answer another test's range (an outage it planted, say), nor outlive the run.
+_CANDLE_STORES = tempfile.mkdtemp(prefix="cde-test-candle-stores-")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     configure_test_logging()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_CANDLE_STORES, ignore_errors=True)
+
+
+def fresh_candle_store_path() -> str:
+    """A SQLite candle store file nobody used yet (removed at the end of the run)."""
+    return f"{_CANDLE_STORES}/{uuid.uuid4().hex}.sqlite3"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -77,6 +94,7 @@ def settings_for(sim: UpstreamSimulator, **overrides: Any) -> Settings:
         "request_timeout": 2.0,
         "host": "127.0.0.1",
         "port": 0,
+        "candle_store_path": fresh_candle_store_path(),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

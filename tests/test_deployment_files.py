@@ -21,8 +21,8 @@ HF_README = ROOT / "deploy" / "huggingface" / "README.md"
 ENV_EXAMPLE = ROOT / ".env.example"
 
 SERVICE = "crypto-data-engine"
-# Variables of Python, pip and the image itself, not settings of the service.
-NOT_SETTINGS = re.compile(r"^(PYTHON\w*|PIP_\w*|PATH|HOME|LANG|LC_\w+)$")
+# Variables of Python, pip and the images themselves (postgres' POSTGRES_*), not settings of the service.
+NOT_SETTINGS = re.compile(r"^(PYTHON\w*|PIP_\w*|PATH|HOME|LANG|LC_\w+|POSTGRES_\w+)$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,6 +251,23 @@ def test_compose_service_uses_redis() -> None:
     assert re.fullmatch(r"redis://redis:6379(/\d+)?", env.get("REDIS_URL", "")), env.get("REDIS_URL")
     assert re.search(r"depends_on:\s*\n\s+redis:\s*\n\s+condition:\s*service_healthy", service)
     assert re.search(r"build:\s*\.", service)
+
+
+def test_compose_has_postgres_as_the_candle_store_with_a_volume_and_a_healthcheck() -> None:
+    document = yaml.safe_load(compose_text())
+    postgres = document["services"]["postgres"]
+    assert postgres["image"].startswith("postgres:")
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    assert postgres["volumes"] == ["candles:/var/lib/postgresql/data"]
+    assert "candles" in document["volumes"]
+    assert "ports" not in postgres  # only the service reaches it
+    env = postgres["environment"]
+    service = document["services"][SERVICE]
+    assert service["environment"]["CANDLE_STORE"] == "postgres"
+    assert service["environment"]["DATABASE_URL"] == (
+        f"postgresql://{env['POSTGRES_USER']}:{env['POSTGRES_PASSWORD']}@postgres:5432/{env['POSTGRES_DB']}"
+    )
+    assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
 def test_compose_ports_env_file_and_stop_grace() -> None:

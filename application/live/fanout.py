@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 
 from application.live.candle_snapshots import CandleSnapshots
+from application.live.closed_candles import ClosedCandleQueue
 from application.live.feed import FeedClosed, Inbox
 from application.live.interest import StreamInterest, StreamReport
 from application.live.mailbox import DEFAULT_QUEUE_LIMIT, Mailbox
@@ -43,6 +44,8 @@ class LiveFanout:
     ``board_refresh`` (seconds; None: never) is how often the watched assets' quotes are read
     from the cached price board again, so an asset no live ticker moves (none streamed for it,
     its provider down) never goes stale, and name and market cap follow the board.
+    ``closed_candles`` (None: none kept) takes every closed candle the bus carries, watched
+    here or not, on its way into the candle store; ``run()`` drains it.
     """
 
     def __init__(
@@ -60,8 +63,10 @@ class LiveFanout:
         first_event_wait: float = FIRST_EVENT_WAIT,
         state: LiveState | None = None,
         board_refresh: float | None = None,
+        closed_candles: ClosedCandleQueue | None = None,
     ) -> None:
         self._board_refresh = board_refresh
+        self._closed_candles = closed_candles
         self.state = state if state is not None else LiveState()
         self._bus = bus
         self._interest = interest
@@ -137,18 +142,23 @@ class LiveFanout:
     async def run(self) -> None:
         """Feed the live state from the bus until cancelled; every inbox ends then."""
         messages = self._bus.listen()
-        refreshing = None
+        loop = asyncio.get_running_loop()
+        background = []
         if self._board_refresh:
-            refreshing = asyncio.get_running_loop().create_task(
-                self._refresh_boards(self._board_refresh), name="live price board refresh"
+            background.append(
+                loop.create_task(self._refresh_boards(self._board_refresh), name="live price board refresh")
+            )
+        if self._closed_candles is not None:
+            background.append(
+                loop.create_task(self._closed_candles.run(), name="closed candles to the store")
             )
         try:
             async for message in messages:
                 self.apply(message)
         finally:
-            if refreshing is not None:
-                refreshing.cancel()
-                await asyncio.gather(refreshing, return_exceptions=True)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             self.close("the live feed stopped")
             finish = getattr(messages, "aclose", None)
             if finish is not None:
@@ -157,6 +167,8 @@ class LiveFanout:
     def apply(self, message: BusMessage) -> None:
         """Take one bus message in and offer the update it makes (never awaits)."""
         if isinstance(message, CandleEvent):
+            if message.closed and self._closed_candles is not None:
+                self._closed_candles.offer(message)
             self._candle(message)
         elif isinstance(message, TickerEvent):
             self._ticker(message)

@@ -11,9 +11,11 @@ from application.get_market_overview import GetMarketOverview
 from application.get_ohlcv import GetOhlcv
 from application.get_prices import GetPrices
 from application.get_sentiment import GetSentiment
+from application.history.candle_archive import CandleArchive
 from application.history.candle_history import CandleHistory
 from application.history.export_candles import ExportCandles
 from application.history.get_ohlcv_range import GetOhlcvRange
+from application.live.closed_candles import ClosedCandleQueue
 from application.live.fanout import LiveFanout
 from application.live.live_markets import LiveMarkets
 from application.live.state import LiveState
@@ -52,6 +54,10 @@ class Application(containers.DeclarativeContainer):
     # reads it while a market is live.
     live_state = providers.Singleton(LiveState)
     live_markets = providers.Singleton(LiveMarkets, live_state, live.report)
+    # What keeps feeding the candle store: the windows /api/ohlcv fetches and the closed
+    # candles the live streams deliver (written in batches, off the fan-out's path).
+    candle_archive = providers.Singleton(CandleArchive, store=shared.candle_store, clock=shared.clock)
+    closed_candles = providers.Singleton(ClosedCandleQueue, archive=candle_archive)
 
     get_ohlcv = providers.Singleton(
         GetOhlcv,
@@ -62,6 +68,7 @@ class Application(containers.DeclarativeContainer):
         read_through=read_through,
         ttl=config.cache_ttl_ohlcv,
         live=live_markets,
+        archive=candle_archive,
     )
     # History: the OHLCV chain's providers that answer ranges, over the candle store.
     candle_history = providers.Singleton(
@@ -132,6 +139,7 @@ class Application(containers.DeclarativeContainer):
         state=live_state,
         # Watched quotes follow the cached board at least as often as StreamPrices polled it.
         board_refresh=config.grpc_stream_interval,
+        closed_candles=closed_candles,
     )
     live_feed = providers.Resource(live_feed_when, config.stream_enabled, fanout.provider)
     stream_report = providers.Callable(lambda enabled, report: report if enabled else None,
