@@ -99,11 +99,19 @@ class KrakenAdapter:
         """
         if end_ms <= start_ms:
             raise ValueError(f"empty range [{start_ms}, {end_ms})")
-        covering = CandleSpan(start_ms, end_ms).clipped(self.reach(interval), end_ms)
+        reach = self.reach(interval)
+        covering = CandleSpan(start_ms, end_ms).clipped(reach, end_ms)
         if covering is None:
             return CandleRange((), None)
         # Kraken's ``since`` is exclusive; one second before leaves no doubt either way.
         candles = await self._bars(symbol, interval, covering.start_ms // 1000 - 1)
+        if covering.start_ms == reach and candles:
+            # Kraken's 720 bars follow Kraken's clock: when its window has moved on since we
+            # worked the reach out (a call across a bar boundary, clocks apart), its oldest bar
+            # is younger than the reach, and the bar it dropped must not be taken for a gap.
+            covering = covering.clipped(_first_whole(interval, candles[0].timestamp), covering.end_ms)
+            if covering is None:
+                return CandleRange((), None)
         if interval.name == "1w":
             # Every week from the covering's start is whole within the daily reach: a week
             # whose Monday has no bar (an outage, a mid-week listing) still existed.
@@ -171,3 +179,12 @@ def _error_from(messages: list[str]) -> ProviderError:
     if any(m.startswith(("EQuery:", "EGeneral:Invalid arguments")) for m in messages):
         return UpstreamRejected(NAME, text)
     return ProviderUnavailable(NAME, text)
+
+
+def _first_whole(interval: Interval, oldest_bar_ms: int) -> int:
+    """The oldest open time answerable from bars beginning at ``oldest_bar_ms`` (daily bars for
+    weeks: the first Monday at or after it, so no week is built from part of its days)."""
+    if interval.name != "1w":
+        return oldest_bar_ms
+    monday = monday_week_start(oldest_bar_ms)
+    return monday if monday == oldest_bar_ms else monday + _WEEK_MS
