@@ -9,6 +9,10 @@ from domain.candle import Candle
 from domain.candle_span import CandleSpan, closed_part, is_closed
 from domain.interval import Interval
 
+#: How long after its close a fetched candle is taken as final, counted from when it was asked
+#: for: an exchange whose clock is a little behind ours may still be updating it.
+SETTLE_MS = 2000
+
 
 @dataclass(frozen=True, slots=True)
 class CandleStoreBatch:

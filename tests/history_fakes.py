@@ -37,6 +37,7 @@ class FakeHistoryProvider:
     reach_bars: int | None = None
     error: ProviderError | None = None
     fail_after: int | None = None  # range calls that succeed before ``error`` is raised
+    window_error: ProviderError | None = None  # raised by newest-candles calls only
     enabled: bool = True
     delay: float = 0.0  # seconds each range call takes (real time: for calls made at once)
     range_calls: list[tuple[int, int]] = field(default_factory=list)
@@ -68,6 +69,8 @@ class FakeHistoryProvider:
 
     async def fetch_ohlcv(self, symbol: Symbol, interval: Interval, limit: int) -> CandleSeries:
         self.window_calls += 1
+        if self.window_error is not None:
+            raise self.window_error
         if self.error is not None and self.fail_after is None:
             raise self.error
         current = open_time_in_progress(interval, self._now_ms())

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from domain.candle import Candle, CandleSeries
 from domain.candle_span import CandleSpan, open_time_in_progress
-from domain.candle_store_batch import CandleStoreBatch
+from domain.candle_store_batch import SETTLE_MS, CandleStoreBatch
 from domain.interval import Interval
 from domain.ports import CandleStore, Clock
 from domain.range_plan import first_open_time
@@ -18,7 +18,7 @@ log = logging.getLogger("history.archive")
 
 #: A window's newest candle whose interval ended less than this long before it was asked for
 #: may still have been in progress at the exchange (clocks differ by a little): not final.
-SETTLE_SECONDS = 2.0
+SETTLE_SECONDS = SETTLE_MS / 1000
 
 
 class CandleArchive:

@@ -13,7 +13,7 @@ from domain.candle import Candle, CandleSeries
 from domain.candle_page import CandlePage
 from domain.candle_range import CandleRange
 from domain.candle_span import CandleSpan
-from domain.candle_store_batch import CandleStoreBatch
+from domain.candle_store_batch import SETTLE_MS, CandleStoreBatch
 from domain.errors import BadPayload, ProviderDisabled, ProviderError, UpstreamRejected
 from domain.fallback import FallbackAttempts
 from domain.interval import Interval
@@ -107,7 +107,11 @@ class CandleHistory:
                 walk.candles.extend(s.candle for s in stored)
                 walk.cursor = stored[-1].candle.timestamp + step if len(stored) == room else covered[0].end_ms
                 continue
-            hole_end = covered[0].start_ms if covered else end_ms
+            # Up to the next stored span, unless it begins within one provider page: a page
+            # across scattered short holes (a live feed skipping quiet minutes) is one call,
+            # not one call per hole.
+            near = walk.cursor + provider.page_size * step
+            hole_end = covered[0].start_ms if covered and covered[0].start_ms >= near else end_ms
             fetched = await self._fetch_once(provider, market, interval, walk.cursor, hole_end)
             span = fetched.covering.clipped(walk.cursor, hole_end) if fetched.covering else None
             if span is None or span.start_ms > walk.cursor:  # the provider cannot reach back here
@@ -137,12 +141,17 @@ class CandleHistory:
     async def _fetch(
         self, provider: OhlcvHistory, market: Symbol, interval: Interval, start_ms: int, end_ms: int
     ) -> CandleRange:
+        asked_ms = self._now_ms()  # before the call: a candle closing meanwhile is not yet final
         fetched = await self._calls.run(
             provider.name, lambda: provider.fetch_ohlcv_range(market, interval, start_ms, end_ms)
         )
-        batch = CandleStoreBatch.of(fetched.candles, interval, self._now_ms(), fetched.covering)
+        batch = CandleStoreBatch.of(fetched.candles, interval, asked_ms - SETTLE_MS, fetched.covering)
         if batch.candles or batch.covering is not None:
-            await self._store.upsert(provider.name, market, interval, batch.candles, batch.covering)
+            try:
+                await self._store.upsert(provider.name, market, interval, batch.candles, batch.covering)
+            except Exception:  # the adapter's own errors: the page is had, only not kept
+                log.warning("candle store write failed: %s %s from %s not kept", market.pair,
+                            interval.name, provider.name, exc_info=True)  # fmt: skip
         return fetched
 
     def _page(

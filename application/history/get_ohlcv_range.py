@@ -64,11 +64,11 @@ class GetOhlcvRange:
             page = await self._history.page(market, bar, span.start_ms, closed_end, count)
         else:
             page = CandlePage(CandleSeries(market, bar, (), ""), None, True, ())
-        if end_ms <= in_progress or page.next_ms is not None:
+        if end_ms <= in_progress or page.next_ms is not None or span.start_ms > in_progress:
             return Served(page, False, self._clock.now())
         if len(page.series.candles) >= count:  # full: the candle in progress is on the next page
             return Served(replace(page, next_ms=in_progress), False, self._clock.now())
-        return self._with_newest(page, newest, in_progress, bar)
+        return self._with_newest(page, newest, in_progress, min(in_progress + bar.milliseconds, end_ms))
 
     def parse(
         self, symbol: str | None, interval: str | None, start: str | None, end: str | None, limit: int | None
@@ -82,14 +82,15 @@ class GetOhlcvRange:
         return market, bar, span, count
 
     def _with_newest(
-        self, page: CandlePage, newest: Served[CandleSeries] | None, in_progress: int, bar: Interval
+        self, page: CandlePage, newest: Served[CandleSeries] | None, in_progress: int, slot_end: int
     ) -> Served[CandlePage]:
-        """``page`` ended by the candle in progress, when ``newest`` has it from the same source."""
+        """``page`` ended by the candle in progress, when ``newest`` has it from the same source
+        (else a gap from its open time to ``slot_end``)."""
         current = _in_progress_candle(newest, in_progress)
         series = page.series
         source = None if newest is None else newest.value.source.split("+")[-1]
         if newest is None or current is None or (series.candles and source != series.source):
-            missing = CandleSpan(in_progress, in_progress + bar.milliseconds)
+            missing = CandleSpan(in_progress, slot_end)
             return Served(replace(page, complete=False, gaps=(*page.gaps, missing)), False, self._clock.now())
         joined = CandleSeries(series.symbol, series.interval, (*series.candles, current), series.source or source or "")
         return Served(

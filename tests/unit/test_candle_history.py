@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from adapters.store.off import NoCandleStore
 from adapters.store.sqlite import SqliteCandleStore
 from application.history.candle_history import CandleHistory
+from domain.candle_range import CandleRange
 from domain.candle_span import CandleSpan, open_time_in_progress
 from domain.errors import AllProvidersFailed, ProviderUnavailable
 from domain.interval import Interval
@@ -201,3 +202,56 @@ async def test_requests_for_the_same_missing_range_at_once_share_one_call(world:
     assert all(p == pages[0] for p in pages)
     assert len(pages[0].series.candles) == 100
     assert world.binance.range_calls == [(start, start + 100 * HOUR)]
+
+
+class LaggingExchange(FakeHistoryProvider):
+    """An exchange whose clock is 500 ms behind ours: just after our close, its newest candle is
+    still in progress there and answered with partial values (volume 1)."""
+
+    async def fetch_ohlcv_range(self, symbol: Symbol, interval: Interval, start_ms: int, end_ms: int) -> CandleRange:
+        answer = await super().fetch_ohlcv_range(symbol, interval, start_ms, end_ms)
+        theirs = open_time_in_progress(interval, int(self.clock.now() * 1000) - 500)
+        candles = tuple(replace(c, volume=1.0) if c.timestamp == theirs else c for c in answer.candles)
+        return CandleRange(candles, answer.covering)
+
+
+async def test_a_candle_closed_a_moment_ago_is_served_but_not_kept_as_final(tmp_path: Path) -> None:
+    infra = infrastructure(["binance"])
+    store = await SqliteCandleStore.open(str(tmp_path / "settle.sqlite3"), infra.clock)  # on the same clock
+    exchange = LaggingExchange("binance", infra.clock)
+    history = CandleHistory([exchange], infra.calls, store, infra.clock)
+    close = open_time_in_progress(H, int(infra.clock.now() * 1000)) + HOUR
+    infra.clock.advance((close + 100) / 1000 - infra.clock.now())  # 100 ms after a close
+    await history.page(BTC, H, close - 3 * HOUR, close, 1000)
+    assert await store.covered("binance", BTC, H, 0, close) == (CandleSpan(close - 3 * HOUR, close - HOUR),)
+    infra.clock.advance(7200)
+    page = await history.page(BTC, H, close - 3 * HOUR, close, 1000)
+    assert page.series.candles[-1] == candle_at(close - HOUR)  # fetched again, final this time
+    await store.close()
+    assert exchange.range_calls == [(close - 3 * HOUR, close), (close - HOUR, close)]
+
+
+async def test_scattered_short_holes_are_fetched_in_one_page(world: World) -> None:
+    start = world.now_hour() - 500 * HOUR
+    for i in range(0, 300, 3):  # a live feed kept two of every three hours
+        slot = start + i * HOUR
+        await world.store.upsert("binance", BTC, H, [candle_at(slot + HOUR), candle_at(slot + 2 * HOUR)],
+                                 CandleSpan(slot + HOUR, slot + 3 * HOUR))  # fmt: skip
+    page = await world.history.page(BTC, H, start, start + 300 * HOUR, 1000)
+    assert [c.timestamp for c in page.series.candles] == hours(start, 300)
+    assert world.binance.range_calls == [(start, start + 300 * HOUR)]
+
+
+class FailingWrites(NoCandleStore):
+    """A store whose every write fails, as a locked or unreachable database would."""
+
+    async def upsert(self, *args: object, **kwargs: object) -> int:
+        raise OSError("database is locked")
+
+
+async def test_a_store_that_cannot_write_still_serves_the_page() -> None:
+    world = build(FailingWrites())
+    start = world.now_hour() - 500 * HOUR
+    page = await world.history.page(BTC, H, start, start + 20 * HOUR, 1000)
+    assert [c.timestamp for c in page.series.candles] == hours(start, 20)
+    assert page.complete is True

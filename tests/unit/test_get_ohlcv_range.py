@@ -137,4 +137,18 @@ async def test_no_window_to_be_had_means_no_candle_in_progress_and_not_complete(
     page = (await world.ranges.execute("BTC", "1h", str(start), None, None)).value
     assert [c.timestamp for c in page.series.candles] == [start + i * HOUR for i in range(10)]
     assert page.complete is False
-    assert page.gaps == (CandleSpan(world.in_progress, world.in_progress + HOUR),)
+    assert page.gaps == (CandleSpan(world.in_progress, world.now_ms + 1),)  # the range ends at now
+
+
+async def test_the_missing_candle_in_progress_is_a_gap_no_longer_than_the_range(world: World) -> None:
+    start = world.in_progress - 3 * HOUR
+    world.binance.window_error = world.kraken.window_error = ProviderUnavailable("x", "down")
+    page = (await world.ranges.execute("BTC", "1h", str(start), str(world.in_progress + 1), None)).value
+    assert [c.timestamp for c in page.series.candles] == [start + i * HOUR for i in range(3)]
+    assert page.gaps == (CandleSpan(world.in_progress, world.in_progress + 1),)
+
+
+async def test_a_start_inside_the_candle_in_progress_is_an_empty_range(world: World) -> None:
+    page = (await world.ranges.execute("BTC", "1h", str(world.in_progress + 1), None, None)).value
+    assert page.series.candles == ()
+    assert (page.next_ms, page.complete, page.gaps) == (None, True, ())
