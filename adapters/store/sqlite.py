@@ -8,6 +8,7 @@ a write commits; ``busy_timeout`` makes a second process wait for the lock inste
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -85,17 +86,25 @@ class SqliteCandleStore:
         key = (provider, market_key(symbol), interval.name)
         rows = [(*key, c.timestamp, c.open, c.high, c.low, c.close, c.volume) for c in batch.candles]
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
             try:
+                await self._writer.execute("BEGIN IMMEDIATE")
                 if rows:
                     await self._writer.executemany(_UPSERT, rows)
                 if batch.covering is not None:
                     await self._cover(key, batch.covering)
                 await self._writer.execute("COMMIT")
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                # Cancelled while BEGIN waited for another writer's lock, aiosqlite still runs
+                # it: the rollback, queued after it on the same thread, always ends it.
+                await asyncio.shield(self._roll_back())
                 raise
         return len(rows)
+
+    async def _roll_back(self) -> None:
+        try:
+            await self._writer.execute("ROLLBACK")
+        except sqlite3.OperationalError:  # no transaction began: nothing to undo
+            pass
 
     async def _cover(self, key: tuple[str, str, str], span: CandleSpan) -> None:
         where = "provider = ? AND market = ? AND interval = ? AND start_ms <= ? AND end_ms >= ?"
