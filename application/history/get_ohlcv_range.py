@@ -54,7 +54,9 @@ class GetOhlcvRange:
         end_ms = span.end_at(now_ms)
         in_progress = open_time_in_progress(bar, now_ms)
         newest: Served[CandleSeries] | None = None
-        if end_ms > in_progress:  # first, so the window is stored before the page is read
+        # A start inside the candle in progress is past its open time: not in the range.
+        reaches_in_progress = span.start_ms <= in_progress < end_ms
+        if reaches_in_progress:  # first, so the window is stored before the page is read
             try:
                 newest = await self._latest.execute(market.pair, bar.name, 1)
             except (AllProvidersFailed, ProviderError):  # the closed part may still be had
@@ -64,7 +66,7 @@ class GetOhlcvRange:
             page = await self._history.page(market, bar, span.start_ms, closed_end, count)
         else:
             page = CandlePage(CandleSeries(market, bar, (), ""), None, True, ())
-        if end_ms <= in_progress or page.next_ms is not None:
+        if not reaches_in_progress or page.next_ms is not None:
             return Served(page, False, self._clock.now())
         if len(page.series.candles) >= count:  # full: the candle in progress is on the next page
             return Served(replace(page, next_ms=in_progress), False, self._clock.now())
