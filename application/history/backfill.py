@@ -140,8 +140,10 @@ class Backfill:
         cursor, stalls = job.start_ms, 0
         while cursor < job.end_ms and not self._stopping:
             try:
+                # The first provider's candles only: while it refuses (budget, cool-down), wait
+                # for it rather than store the next provider's (Kraken's 720 bars) in its stead.
                 page = await self._history.page(
-                    job.market, job.interval, cursor, job.end_ms, self._page_limit
+                    job.market, job.interval, cursor, job.end_ms, self._page_limit, fallback=False
                 )
             except AllProvidersFailed as error:
                 stalls += 1

@@ -64,11 +64,12 @@ class CandleHistory:
         return any(p.supports(market, interval) for p in self._providers)
 
     async def page(
-        self, market: Symbol, interval: Interval, start_ms: int, end_ms: int, limit: int
+        self, market: Symbol, interval: Interval, start_ms: int, end_ms: int, limit: int, *, fallback: bool = True
     ) -> CandlePage:
         """At most ``limit`` closed candles of ``[start_ms, end_ms)`` (``end_ms`` no later than
         the candle in progress), oldest first. Raises ``AllProvidersFailed`` when no provider
-        gives any of it."""
+        gives any of it. Without ``fallback``, only the first provider that serves the market
+        is asked (a backfill waits for it rather than filling the store from the next one)."""
         attempts = FallbackAttempts()
         for provider in self._providers:
             if not self._calls.is_enabled(provider.name):
@@ -83,11 +84,15 @@ class CandleHistory:
             except ProviderError as error:
                 if walk.cursor == start_ms or (walk.unreachable and not walk.candles):
                     attempts.record(error)
+                    if not fallback:
+                        break
                     continue
                 log.info("history page of %s %s from %s cut at %d: %s", market.pair, interval.name,
                          provider.name, walk.cursor, error.reason)  # fmt: skip
             if walk.unreachable and not walk.candles and walk.cursor >= end_ms:
                 attempts.record(UpstreamRejected(provider.name, "cannot reach this range"))
+                if not fallback:
+                    break
                 continue
             return self._page(provider.name, market, interval, walk, start_ms, end_ms)
         raise attempts.exhausted()

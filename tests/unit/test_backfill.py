@@ -294,3 +294,32 @@ async def test_the_range_ends_at_the_candle_in_progress_or_until(
     ]
     (capped,) = w.backfill().plan("BTC", "1d", "2023-11-01", "2023-11-03T12:00:00Z")
     assert (capped.end_ms, capped.expected) == (1_699_012_800_000, 3)
+
+
+async def test_while_the_first_provider_refuses_it_waits_for_it_rather_than_store_the_next_ones(
+    store: SqliteCandleStore, clock: FakeClock
+) -> None:
+    binance = FakeHistoryProvider("binance", clock)
+    kraken = FakeHistoryProvider("kraken", clock, page_size=720, reach_bars=720)
+    budgets = RefusingBudgets(clock, allowed=0, refill=30.0)  # binance refused until 30 s pass
+    calls = ProviderCalls(clock, 5.0, providers=[binance, kraken], budgets=_OnlyFor("binance", budgets))
+    w = World(clock, binance, calls, CandleHistory([binance, kraken], calls, store, clock), [])
+    start = w.now_hour() - 100 * HOUR
+    backfill = w.backfill()
+    report = await backfill.run(backfill.plan("BTC", "1h", str(start)))
+    assert w.sleeps == [30.0]
+    assert kraken.range_calls == []
+    assert binance.range_calls == [(start, w.now_hour())]
+    assert (report.candles, report.incomplete) == (100, [])
+
+
+@dataclass
+class _OnlyFor:
+    """UpstreamBudgets limiting ``provider`` only."""
+
+    provider: str
+    budgets: RefusingBudgets
+
+    async def take(self, provider: str) -> None:
+        if provider == self.provider:
+            await self.budgets.take(provider)
