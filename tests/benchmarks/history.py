@@ -233,7 +233,7 @@ def _store_sizes(sizes: dict[str, StoreSize], report: Report) -> None:
                 ratio=None if per is None else per / RAW_CANDLE_BYTES,
                 target="(no target)",
                 met=None,
-                note=how,
+                note=f"{how}; {_load_note(load_now())} (a size: load does not change it)",
                 details={"parts": size.parts, "candles": size.candles, **size.details},
             )
         )
