@@ -134,9 +134,8 @@ class SqliteCandleStore:
             where, params = "provider = ? AND " + where, (provider, *params)
         sql = f"SELECT {_COLUMNS} FROM candles WHERE {where} ORDER BY open_time, provider LIMIT ?"
         async with self._reader.execute(sql, (*params, limit)) as cursor:
-            return tuple(
-                [StoredCandle(row[0], Candle(row[1], row[2], row[3], row[4], row[5], row[6])) async for row in cursor]
-            )
+            rows = await cursor.fetchall()  # one trip to its thread, not one per 64 rows
+        return tuple(StoredCandle(row[0], Candle(*row[1:])) for row in rows)
 
     async def covered(
         self, provider: str, symbol: Symbol, interval: Interval, start_ms: int, end_ms: int

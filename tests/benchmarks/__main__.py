@@ -102,6 +102,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="seconds between the simulator's live frames per stream (default 1; 0.25 with --smoke)",
     )
     parser.add_argument(
+        "--history-hours", type=int, default=8760, help="1h candles of the stored range (default 8760)"
+    )
+    parser.add_argument(
+        "--history-minutes", type=int, default=525_600, help="1m candles of each export (default 525600)"
+    )
+    parser.add_argument(
+        "--history-requests", type=int, default=30, help="timed range requests per store (default 30)"
+    )
+    parser.add_argument(
         "--prestart",
         action="store_true",
         help="start every service the selected benchmarks use at once, up front (quicker)",
@@ -130,7 +139,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="checks the suite runs, in about half a minute: 1 s measurements, no warm-up, "
         "10 failover keys with a 0.5 s timeout, one symbol's cache, 1 and 20 live clients, "
-        "services prestarted",
+        "history over 48 hours and 3000 minutes with 3 timed requests, services prestarted",
     )
     parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs (path printed)")
     arguments = parser.parse_args(argv)
@@ -144,6 +153,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         arguments.live_idle_clients = min(arguments.live_idle_clients, 20)
         arguments.live_upstream_clients = min(arguments.live_upstream_clients, 20)
         arguments.stream_cadence = min(arguments.stream_cadence, 0.25)
+        arguments.history_hours = min(arguments.history_hours, 48)
+        arguments.history_minutes = min(arguments.history_minutes, 3000)
+        arguments.history_requests = min(arguments.history_requests, 3)
         arguments.prestart = True
     if arguments.warmup is None:
         arguments.warmup = min(2.0, arguments.duration / 5)
@@ -203,6 +215,9 @@ def run(argv: list[str] | None = None) -> int:
         live_upstream_clients=arguments.live_upstream_clients,
         live_load_processes=arguments.live_load_processes,
         live_compare_code=arguments.live_compare_code,
+        history_hours=arguments.history_hours,
+        history_minutes=arguments.history_minutes,
+        history_requests=arguments.history_requests,
     )
     selected = arguments.only or list(BENCHMARKS)
     settings = {name: {"value": value, "why": why} for name, (value, why) in BASE_SETTINGS.items()}

@@ -38,6 +38,9 @@ class Options:
     live_upstream_clients: int = 1000  # live_upstream, over both replicas
     live_load_processes: int = 2  # client processes (at most one per client)
     live_compare_code: str | None = None  # live_lag also measures a service run from this checkout
+    history_hours: int = 8760  # 1h candles of the range served from the store (a year)
+    history_minutes: int = 525_600  # 1m candles of each export (a year)
+    history_requests: int = 30  # timed range requests per store
 
 
 Benchmark = Callable[[Lab, Options, Report], None]
