@@ -137,7 +137,9 @@ async def test_pairs_kraken_refuses_are_dropped_and_reported_unsupported(
     sim: UpstreamSimulator, session: aiohttp.ClientSession
 ) -> None:
     bnb = StreamKey.candles(Symbol("BNB"), Interval("1m"))
-    stream, sink = adapter(sim, session), RecordingSink()
+    # Generous timeouts: under a loaded machine a late ack must not reconnect and subscribe again
+    # (this test counts the subscribe messages, it is not about timeouts).
+    stream, sink = adapter(sim, session, fast(liveness_timeout=10.0, ack_timeout=10.0)), RecordingSink()
     assert stream.supports(bnb)
     stream.want(frozenset({BTC_USDT_1M, bnb}))
     async with running(stream, sink):
