@@ -5,13 +5,14 @@ Adapters implement them; the application depends only on these.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from domain.candle import Candle, CandleSeries
 from domain.candle_range import CandleRange
 from domain.candle_span import CandleSpan
+from domain.indicators import IndicatorFunction, IndicatorSpec
 from domain.interval import Interval
 from domain.live import StreamEvent, StreamKey, StreamStatus
 from domain.market import MarketOverview
@@ -487,3 +488,21 @@ class NoTelemetry:
 
     def upstream_stream_lost(self, provider: str) -> None:
         """Ignored."""
+
+
+class IndicatorEngine(Protocol):
+    """Computes technical indicators over candles (TA-Lib)."""
+
+    def functions(self) -> Mapping[str, IndicatorFunction]:
+        """Every function whose inputs are candle fields only, by upper-case name."""
+        ...
+
+    def lookback(self, spec: IndicatorSpec) -> int:
+        """How many candles come before ``spec``'s first value; ``InvalidParameter`` when the
+        function refuses its parameter values (a period of 0, say)."""
+        ...
+
+    def compute(self, spec: IndicatorSpec, candles: Sequence[Candle]) -> dict[str, list[float | None]]:
+        """``spec``'s outputs over ``candles`` (oldest first), one value per candle (None before
+        the first one), by output name."""
+        ...

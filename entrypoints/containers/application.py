@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
+from adapters.indicators.talib_engine import TalibEngine
 from application.cache_admin import CacheAdmin
 from application.client_limits import ClientLimits
 from application.get_health import GetHealth
+from application.get_indicators import GetIndicators
 from application.get_market_overview import GetMarketOverview
 from application.get_ohlcv import GetOhlcv
 from application.get_prices import GetPrices
@@ -89,6 +91,15 @@ class Application(containers.DeclarativeContainer):
         clock=shared.clock,
     )
     export_candles = providers.Singleton(ExportCandles, ranges=get_ohlcv_range)
+    get_indicators = providers.Singleton(
+        GetIndicators,
+        symbols=symbols,
+        intervals=intervals,
+        engine=providers.Singleton(TalibEngine),
+        candles=get_ohlcv,
+        ranges=get_ohlcv_range,
+        clock=shared.clock,
+    )
     get_prices = providers.Singleton(
         GetPrices,
         symbols=symbols,

@@ -9,6 +9,7 @@ from dependency_injector import containers, providers
 from application.cache_admin import CacheAdmin
 from application.client_limits import ClientLimits
 from application.get_health import GetHealth
+from application.get_indicators import GetIndicators
 from application.get_market_overview import GetMarketOverview
 from application.get_ohlcv import GetOhlcv
 from application.get_prices import GetPrices
@@ -37,6 +38,8 @@ class UseCases:
     #: Candle ranges (``/api/ohlcv`` with ``start``) and their export.
     get_ohlcv_range: GetOhlcvRange
     export_candles: ExportCandles
+    #: Technical indicators over the candles (``/api/indicators``, gRPC GetIndicators).
+    get_indicators: GetIndicators
     #: Live candles and prices (None while live streams are not built, or STREAM_ENABLED=false).
     live: LiveFeed | None = None
     #: The upstream stream providers' state, for health (None without live streams).
@@ -65,6 +68,7 @@ class Edge(containers.DeclarativeContainer):
         access_log=access_log,
         get_ohlcv_range=application.get_ohlcv_range,
         export_candles=application.export_candles,
+        get_indicators=application.get_indicators,
         live=application.live_feed,
         streams=application.stream_report,
     )
