@@ -54,6 +54,11 @@ class GetIndicators:
         self._memo: OrderedDict[Hashable, tuple[Hashable, IndicatorTable]] = OrderedDict()
         self._plans: OrderedDict[str, tuple[tuple[IndicatorSpec, ...], int]] = OrderedDict()
 
+    def function_names(self) -> tuple[str, ...]:
+        """The functions the engine offers, as a client writes them (lower case), sorted: for
+        the API's documentation."""
+        return tuple(sorted(name.lower() for name in self._engine.functions()))
+
     def plan(
         self, symbol: str | None, interval: str | None, limit: int, indicators: str | None
     ) -> tuple[Symbol, Interval, tuple[IndicatorSpec, ...], int]:

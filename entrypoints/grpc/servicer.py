@@ -16,7 +16,7 @@ from entrypoints.answer_memo.memo import AnswerMemo
 from entrypoints.answer_memo.protobuf_answer import GRPC_BYTES, ProtobufAnswer
 from entrypoints.container import UseCases
 from entrypoints.edge_rules import STREAMS_OFF
-from entrypoints.grpc import mapping
+from entrypoints.grpc import indicator_mapping, mapping
 from entrypoints.grpc.edge import Context, Edge, client_of, server_stream, unary
 from entrypoints.grpc.errors import TooManyStreams
 from entrypoints.grpc.live import LiveStreams
@@ -77,6 +77,13 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
         symbol, interval, limit = mapping.ohlcv_query(request)
         served = await self._use_cases.get_ohlcv.execute(symbol, interval, limit)
         return self._answers.answer(served, mapping.ohlcv_response)
+
+    @unary("ohlcv")  # computed from the same candles, under the same limit as REST's /api/indicators
+    async def GetIndicators(self, request: pb.GetIndicatorsRequest, context: Context) -> bytes:
+        """Technical indicators over one market's candles (never kept in the answer memo: its
+        ``Served`` names no request)."""
+        served = await self._use_cases.get_indicators.execute(*indicator_mapping.indicators_query(request))
+        return self._answers.answer(served, indicator_mapping.indicators_response)
 
     @unary("prices")
     async def GetPrices(self, request: pb.GetPricesRequest, context: Context) -> bytes:

@@ -16,7 +16,7 @@ from aiohttp import web
 from domain.client_input import quoted
 from entrypoints.rest import openapi, rendering
 from entrypoints.rest.errors import ApiError
-from entrypoints.rest.app_keys import SETTINGS
+from entrypoints.rest.app_keys import SETTINGS, USE_CASES
 
 STATIC_DIR = Path(__file__).parent / "static"
 # Only the files shipped, by name: nothing else under the package can be reached.
@@ -66,8 +66,9 @@ _REDOC = """<!DOCTYPE html>
 async def openapi_json(request: web.Request) -> web.Response:
     """GET /openapi.json: the OpenAPI document of this service's settings."""
     settings = request.app[SETTINGS]
+    functions = request.app[USE_CASES].get_indicators.function_names()
     document = openapi.document(
-        tuple(settings.supported_intervals), tuple(settings.supported_symbols), settings.metrics_enabled
+        tuple(settings.supported_intervals), tuple(settings.supported_symbols), settings.metrics_enabled, functions
     )
     return rendering.json_response(document)
 

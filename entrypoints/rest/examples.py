@@ -20,6 +20,7 @@ from domain.candle_page import CandlePage
 from domain.candle_span import CandleSpan
 from domain.client_input import quoted
 from domain.errors import AllProvidersFailed, FeatureDisabled, InvalidSymbol, RateLimited
+from domain.indicator_table import IndicatorRow, IndicatorTable
 from domain.interval import Interval
 from domain.live import StreamStatus
 from domain.market import MarketOverview
@@ -31,6 +32,7 @@ from domain.symbol import Symbol
 from entrypoints import __version__
 from entrypoints.edge_rules import INTERNAL_MESSAGE, STREAMS_OFF
 from entrypoints.rest import rendering, schemas
+from entrypoints.rest.indicator_rendering import indicators_body
 from entrypoints.rest.errors import ApiError, envelope, response_for
 from entrypoints.rest.stream_headers import LIVE_PATHS, STREAM_GROUPS
 
@@ -38,6 +40,8 @@ NOW = 1_780_000_000.0  # 2026-05-28T20:26:40Z, epoch seconds
 NOW_MS = int(NOW * 1000)
 HOUR = 3600.0
 _OPEN = NOW - NOW % HOUR  # the hour in progress
+# Routes counted in another route's limit group (routes.LIMITED_GROUPS).
+_SHARED_GROUPS = {"/api/indicators": "ohlcv"}
 
 
 def _served(value: Any, stale: bool) -> Served[Any]:
@@ -75,6 +79,21 @@ def _range_page(last: bool) -> dict[str, Any]:
     gaps = () if last else (CandleSpan(start + 2 * 3_600_000, start + 3 * 3_600_000),)
     page = CandlePage(series, None if last else start + 4 * 3_600_000, True, gaps)
     return _stamped(rendering.ohlcv_range_body(Served(page, stale=False, fetched_at=NOW - 1)))
+
+
+def _indicators(stale: bool) -> dict[str, Any]:
+    """``rsi:14,macd:12:26:9,bbands:20:2:2`` at the two sample candles (limit=2)."""
+    closed, current = sample_candles()
+    rows = (
+        IndicatorRow(closed.timestamp, {
+            "rsi_14": 58.31, "macd_12_26_9": {"macd": 112.47, "macdsignal": 98.02, "macdhist": 14.45},
+            "bbands_20_2_2": {"upperband": 65391.8, "middleband": 64870.4, "lowerband": 64349.0}}),
+        IndicatorRow(current.timestamp, {
+            "rsi_14": 59.12, "macd_12_26_9": {"macd": 114.9, "macdsignal": 101.6, "macdhist": 13.3},
+            "bbands_20_2_2": {"upperband": 65402.6, "middleband": 64893.1, "lowerband": 64383.6}}),
+    )  # fmt: skip
+    table = IndicatorTable(Symbol("BTC"), Interval("1h"), rows, 293, "binance")
+    return indicators_body(_served(table, stale))
 
 
 def _prices(stale: bool) -> dict[str, Any]:
@@ -155,6 +174,8 @@ def success(model: type[schemas.ApiModel]) -> dict[str, Any]:
             "rangeLast": {"summary": "With start: the range's last page (next is null)",
                           "value": _range_page(last=True)},
         }  # fmt: skip
+    if model is schemas.IndicatorsResponse:
+        return _fresh_and_stale(_indicators)
     if model is schemas.PricesResponse:
         return _fresh_and_stale(_prices)
     if model is schemas.SentimentResponse:
@@ -203,7 +224,7 @@ def _error_response(status: int, path: str) -> Any:
         if path == "/api/cache/clear":
             message = "too many failed admin attempts: at most 5 a minute per client"
             return envelope(429, "RATE_LIMITED", message, {"limit": 5, "group": "admin"}, 42)
-        group = STREAM_GROUPS.get(path) or path.removeprefix("/api/").split("/")[0]
+        group = STREAM_GROUPS.get(path) or _SHARED_GROUPS.get(path) or path.removeprefix("/api/").split("/")[0]
         limited = RateLimited(60, 41.5)
         return envelope(429, "RATE_LIMITED", str(limited), {"limit": 60, "group": group}, 42)
     if status == 500:

@@ -17,6 +17,7 @@ from domain.candle import DEFAULT_CANDLES
 from domain.client_input import clipped, quoted
 from domain.errors import InvalidParameter
 from entrypoints.rest import rendering
+from entrypoints.rest.indicator_rendering import indicators_body
 from entrypoints.rest.app_keys import ANSWERS, SETTINGS, USE_CASES
 from entrypoints.rest.clients import client_address
 from entrypoints.rest.errors import ApiError
@@ -76,6 +77,18 @@ async def _ohlcv_range(request: web.Request, query: MultiDictProxy[str]) -> web.
         query.get("symbol"), interval_param(query), query.get("start"), query.get("end"), limit
     )
     return _answer(request, served, rendering.ohlcv_range_body)
+
+
+async def indicators(request: web.Request) -> web.Response:
+    """GET /api/indicators?symbol=BTC&interval=1h&limit=100&indicators=rsi:14,macd:12:26:9:
+    ``limit`` as /api/ohlcv's without ``start`` (1..1000, default 100), ``timeframe`` an alias
+    of interval. Never kept in the answer memo (its ``Served`` names no request)."""
+    query = single_query(request)
+    limit = _int_param(query, "limit", DEFAULT_CANDLES)
+    served = await request.app[USE_CASES].get_indicators.execute(
+        query.get("symbol"), interval_param(query), limit, query.get("indicators")
+    )
+    return _answer(request, served, indicators_body)
 
 
 async def prices(request: web.Request) -> web.Response:

@@ -23,6 +23,7 @@ from entrypoints.rest.history_openapi import (
     export_parameters,
     range_parameters,
 )
+from entrypoints.rest.indicator_openapi import INDICATORS_DESCRIPTION, indicator_parameters
 from entrypoints.rest.live import schemas as live_schemas
 from entrypoints.rest.live.openapi import live_paths
 from entrypoints.rest.stream_headers import EXPORT_PATH, LIVE_PATHS
@@ -76,8 +77,11 @@ def _query(name: str, description: str, schema: dict[str, Any], required: bool =
     return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
 
 
-def operations(intervals: tuple[str, ...], symbols: tuple[str, ...]) -> list[Operation]:
-    """The route table: every route of ``routes.setup_routes`` but the documentation's own."""
+def operations(
+    intervals: tuple[str, ...], symbols: tuple[str, ...], functions: tuple[str, ...] = ()
+) -> list[Operation]:
+    """The route table: every route of ``routes.setup_routes`` but the documentation's own
+    (``functions``: the indicator functions offered)."""
     interval = {"type": "string", "enum": list(intervals), "default": "1h"}
     symbol = _query("symbol", "Base asset or pair: `BTC`, `BTCUSDT`, `BTC/USDT` and `btc-usdt` all mean "
                     f"BTC/USDT. Supported bases: {', '.join(symbols)}.",
@@ -97,6 +101,9 @@ def operations(intervals: tuple[str, ...], symbols: tuple[str, ...]) -> list[Ope
         Operation("get", EXPORT_PATH, "A whole candle range as a CSV or NDJSON download", schemas.ErrorResponse,
                   limited, "market data", export_parameters(_query, symbol, interval), content=export_content(),
                   description=EXPORT_DESCRIPTION),
+        Operation("get", "/api/indicators", "Technical indicators (TA-Lib) over one market's candles",
+                  schemas.IndicatorsResponse, limited, "market data",
+                  indicator_parameters(_query, symbol, interval, functions), description=INDICATORS_DESCRIPTION),
         Operation("get", "/api/prices", "Combined USD prices", schemas.PricesResponse, limited, "market data", [
             _query("symbols", "Comma list of base assets (or pairs); none means every supported symbol.",
                    {"type": "string", "examples": ["BTC,ETH,SOL"]}),
@@ -192,10 +199,13 @@ _METRICS = {
 
 
 @lru_cache(maxsize=8)
-def document(intervals: tuple[str, ...], symbols: tuple[str, ...], metrics: bool = True) -> dict[str, Any]:
-    """The whole OpenAPI document for a service supporting ``intervals`` and ``symbols``."""
+def document(
+    intervals: tuple[str, ...], symbols: tuple[str, ...], metrics: bool = True, functions: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The whole OpenAPI document for a service supporting ``intervals``, ``symbols`` and the
+    indicator ``functions``."""
     paths: dict[str, Any] = {}
-    for op in operations(intervals, symbols):
+    for op in operations(intervals, symbols, functions):
         entry: dict[str, Any] = {
             "summary": op.summary,
             **({"description": op.description} if op.description else {}),
@@ -217,6 +227,7 @@ def document(intervals: tuple[str, ...], symbols: tuple[str, ...], metrics: bool
             "title": "Crypto Data Engine",
             "version": __version__,
             "description": "Candles (the newest, or any range of history, also as a CSV or NDJSON download), "
+            "technical indicators over them (any TA-Lib function of candle fields), "
             "prices, sentiment and market overview aggregated from public providers, "
             "and live candles and prices over a WebSocket (`/ws`) and Server-Sent Events (`/api/stream/*`). "
             "Data responses share the envelope `{success, data, timestamp, stale}`; every error is "

@@ -12,6 +12,7 @@ from entrypoints.rest.stream_headers import EXPORT_PATH, STREAM_GROUPS
 # Endpoint groups with their own per-client limit (RATE_LIMIT_*); other routes are not limited.
 LIMITED_GROUPS = {
     "/api/ohlcv": "ohlcv",
+    "/api/indicators": "ohlcv",  # computed from the same candles, under the same limit
     "/api/prices": "prices",
     "/api/sentiment": "sentiment",
     "/api/market/overview": "market",
@@ -26,6 +27,7 @@ def setup_routes(app: web.Application, *, metrics: bool = True) -> None:
     app.router.add_get("/api/ohlcv", handlers.ohlcv)
     # A download of a whole range (a HEAD would fetch its first page for nothing).
     app.router.add_get(EXPORT_PATH, candle_export.export, allow_head=False)
+    app.router.add_get("/api/indicators", handlers.indicators)
     app.router.add_get("/api/prices", handlers.prices)
     app.router.add_get("/api/sentiment", handlers.sentiment)
     app.router.add_get("/api/market/overview", handlers.market_overview)

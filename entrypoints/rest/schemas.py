@@ -107,6 +107,35 @@ class OhlcvRangeResponse(OhlcvResponse):
     )
 
 
+#: One indicator at one candle: a number, null where it has none, or an object keyed by TA-Lib's
+#: output names for a function with several outputs.
+IndicatorValue = float | None | dict[str, float | None]
+
+
+class IndicatorRow(ApiModel):
+    """The requested indicators at one candle, keyed as requested with `:` → `_` (`rsi:14` →
+    `rsi_14`, `atr` → `atr`)."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, IndicatorValue] = Field(init=False)  # type: ignore[assignment]
+
+    timestamp: int = Field(description="Open time of the candle, epoch milliseconds.")
+
+
+class IndicatorsResponse(DataEnvelope):
+    """GET /api/indicators: the indicators at each of the newest `limit` candles, oldest first."""
+
+    data: list[IndicatorRow]
+    symbol: str = Field(description="The pair, base and quote, e.g. `BTCUSDT`.", examples=["BTCUSDT"])
+    interval: str = Field(examples=["1h"])
+    count: int = Field(ge=0, description="Number of rows in `data` (the `limit` asked for).")
+    warmup: int = Field(ge=0, description="Candles before the first row that went into the computation: the "
+                        "values equal TA-Lib's over the `count + warmup` candles `/api/ohlcv` serves.")  # fmt: skip
+    source: str = Field(description="The provider whose candles were used.", examples=["binance"])
+    live: bool = Field(description="True while a live stream is open for this market: the newest row "
+                       "follows the live candle.")  # fmt: skip
+
+
 class Quote(ApiModel):
     """One combined price quote (USD)."""
 
@@ -321,6 +350,7 @@ class ErrorResponse(ApiModel):
 RESPONSE_MODELS: tuple[type[ApiModel], ...] = (
     OhlcvResponse,
     OhlcvRangeResponse,
+    IndicatorsResponse,
     PricesResponse,
     SentimentResponse,
     MarketOverviewResponse,

@@ -167,6 +167,7 @@ async def test_reflection_describes_market_data(grpc_service: GrpcService) -> No
         "GetHealth",
         "StreamPrices",
         "StreamCandles",
+        "GetIndicators",
     }
     assert methods["StreamPrices"].server_streaming
     assert methods["StreamCandles"].server_streaming

@@ -84,6 +84,7 @@ async def test_documented_bodies_match_served_bodies(service):
     """The shapes of real answers validate against the models (and so against the document)."""
     cases = [
         ("/api/ohlcv?symbol=BTC&interval=1h&limit=5", schemas.OhlcvResponse),
+        ("/api/indicators?symbol=BTC&limit=3&indicators=rsi,macd", schemas.IndicatorsResponse),
         ("/api/prices?symbols=BTC,ETH", schemas.PricesResponse),
         ("/api/sentiment", schemas.SentimentResponse),
         ("/api/market/overview", schemas.MarketOverviewResponse),

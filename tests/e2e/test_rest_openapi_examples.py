@@ -87,7 +87,7 @@ async def test_every_json_response_has_a_sample_that_is_consistent(start):
     found = samples(document)
     for where, status, model, sample in found:
         check_consistent(where, status, model, sample)
-    data_routes = ("/api/ohlcv", "/api/prices", "/api/sentiment", "/api/market/overview")
+    data_routes = ("/api/ohlcv", "/api/indicators", "/api/prices", "/api/sentiment", "/api/market/overview")
     for path in data_routes:  # a fresh and a stale sample each
         stale = [s["stale"] for w, st, _, s in found if w in (f"get {path} 200 fresh", f"get {path} 200 stale")]
         assert stale == [False, True], path

@@ -315,3 +315,75 @@ class GetHealthResponse(_message.Message):
     sandbox: bool
     streams: _containers.RepeatedCompositeFieldContainer[StreamHealth]
     def __init__(self, status: _Optional[str] = ..., uptime: _Optional[float] = ..., version: _Optional[str] = ..., providers: _Optional[_Iterable[_Union[ProviderHealth, _Mapping]]] = ..., cache: _Optional[_Union[CacheStats, _Mapping]] = ..., timestamp: _Optional[int] = ..., sandbox: _Optional[bool] = ..., streams: _Optional[_Iterable[_Union[StreamHealth, _Mapping]]] = ...) -> None: ...
+
+class GetIndicatorsRequest(_message.Message):
+    __slots__ = ("symbol", "interval", "limit", "indicators")
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    INDICATORS_FIELD_NUMBER: _ClassVar[int]
+    symbol: str
+    interval: str
+    limit: int
+    indicators: str
+    def __init__(self, symbol: _Optional[str] = ..., interval: _Optional[str] = ..., limit: _Optional[int] = ..., indicators: _Optional[str] = ...) -> None: ...
+
+class IndicatorOutput(_message.Message):
+    __slots__ = ("value",)
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    value: float
+    def __init__(self, value: _Optional[float] = ...) -> None: ...
+
+class IndicatorValue(_message.Message):
+    __slots__ = ("value", "outputs")
+    class OutputsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: IndicatorOutput
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[IndicatorOutput, _Mapping]] = ...) -> None: ...
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    value: float
+    outputs: _containers.MessageMap[str, IndicatorOutput]
+    def __init__(self, value: _Optional[float] = ..., outputs: _Optional[_Mapping[str, IndicatorOutput]] = ...) -> None: ...
+
+class IndicatorRow(_message.Message):
+    __slots__ = ("timestamp", "values")
+    class ValuesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: IndicatorValue
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[IndicatorValue, _Mapping]] = ...) -> None: ...
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    timestamp: int
+    values: _containers.MessageMap[str, IndicatorValue]
+    def __init__(self, timestamp: _Optional[int] = ..., values: _Optional[_Mapping[str, IndicatorValue]] = ...) -> None: ...
+
+class GetIndicatorsResponse(_message.Message):
+    __slots__ = ("rows", "symbol", "interval", "warmup", "source", "live", "count", "stale", "timestamp", "data_timestamp")
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    WARMUP_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    LIVE_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    STALE_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    DATA_TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    rows: _containers.RepeatedCompositeFieldContainer[IndicatorRow]
+    symbol: str
+    interval: str
+    warmup: int
+    source: str
+    live: bool
+    count: int
+    stale: bool
+    timestamp: int
+    data_timestamp: int
+    def __init__(self, rows: _Optional[_Iterable[_Union[IndicatorRow, _Mapping]]] = ..., symbol: _Optional[str] = ..., interval: _Optional[str] = ..., warmup: _Optional[int] = ..., source: _Optional[str] = ..., live: _Optional[bool] = ..., count: _Optional[int] = ..., stale: _Optional[bool] = ..., timestamp: _Optional[int] = ..., data_timestamp: _Optional[int] = ...) -> None: ...

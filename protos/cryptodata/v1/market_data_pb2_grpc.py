@@ -70,6 +70,11 @@ class MarketDataStub:
                 request_serializer=protos_dot_cryptodata_dot_v1_dot_market__data__pb2.StreamCandlesRequest.SerializeToString,
                 response_deserializer=protos_dot_cryptodata_dot_v1_dot_market__data__pb2.CandleUpdate.FromString,
                 _registered_method=True)
+        self.GetIndicators = channel.unary_unary(
+                '/cryptodata.v1.MarketData/GetIndicators',
+                request_serializer=protos_dot_cryptodata_dot_v1_dot_market__data__pb2.GetIndicatorsRequest.SerializeToString,
+                response_deserializer=protos_dot_cryptodata_dot_v1_dot_market__data__pb2.GetIndicatorsResponse.FromString,
+                _registered_method=True)
 
 
 class MarketDataServicer:
@@ -130,6 +135,17 @@ class MarketDataServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetIndicators(self, request, context):
+        """Technical indicators (any TA-Lib function of candle fields) at each of the newest limit
+        candles, computed over warmup candles before them too, as GET /api/indicators. Bad input
+        (unknown function, wrong parameters, too many indicators, too much warm-up) is
+        INVALID_ARGUMENT with trailers error-code INVALID_PARAMETER and error-field, before any
+        upstream call.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MarketDataServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -167,6 +183,11 @@ def add_MarketDataServicer_to_server(servicer, server):
                     servicer.StreamCandles,
                     request_deserializer=protos_dot_cryptodata_dot_v1_dot_market__data__pb2.StreamCandlesRequest.FromString,
                     response_serializer=protos_dot_cryptodata_dot_v1_dot_market__data__pb2.CandleUpdate.SerializeToString,
+            ),
+            'GetIndicators': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetIndicators,
+                    request_deserializer=protos_dot_cryptodata_dot_v1_dot_market__data__pb2.GetIndicatorsRequest.FromString,
+                    response_serializer=protos_dot_cryptodata_dot_v1_dot_market__data__pb2.GetIndicatorsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -359,6 +380,33 @@ class MarketData:
             '/cryptodata.v1.MarketData/StreamCandles',
             protos_dot_cryptodata_dot_v1_dot_market__data__pb2.StreamCandlesRequest.SerializeToString,
             protos_dot_cryptodata_dot_v1_dot_market__data__pb2.CandleUpdate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetIndicators(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cryptodata.v1.MarketData/GetIndicators',
+            protos_dot_cryptodata_dot_v1_dot_market__data__pb2.GetIndicatorsRequest.SerializeToString,
+            protos_dot_cryptodata_dot_v1_dot_market__data__pb2.GetIndicatorsResponse.FromString,
             options,
             channel_credentials,
             insecure,
