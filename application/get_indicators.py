@@ -52,6 +52,7 @@ class GetIndicators:
         self._ranges = ranges
         self._clock = clock
         self._memo: OrderedDict[Hashable, tuple[Hashable, IndicatorTable]] = OrderedDict()
+        self._plans: OrderedDict[str, tuple[tuple[IndicatorSpec, ...], int]] = OrderedDict()
 
     def plan(
         self, symbol: str | None, interval: str | None, limit: int, indicators: str | None
@@ -61,9 +62,7 @@ class GetIndicators:
         market = self._symbols.parse(symbol)
         bar = self._intervals.parse(interval or DEFAULT_INTERVAL)
         rows = check_limit(limit)
-        functions = self._engine.functions()
-        specs = tuple(resolve(request, functions) for request in parse_indicators(indicators))
-        needed = max(warmup(spec, self._engine.lookback(spec)) for spec in specs)
+        specs, needed = self._checked(indicators)
         if rows + needed > MAX_RANGE_CANDLES:
             raise InvalidParameter(
                 f"these indicators need {needed} candles of warm-up before {rows} rows: at most "
@@ -72,6 +71,21 @@ class GetIndicators:
             )
         self._candles.check(market, bar)
         return market, bar, specs, needed
+
+    def _checked(self, indicators: str | None) -> tuple[tuple[IndicatorSpec, ...], int]:
+        """The indicators of ``indicators`` checked by the engine, and their warm-up; kept per
+        text, since checking asks TA-Lib (a request repeated every second need not)."""
+        known = self._plans.get(indicators or "")
+        if known is not None:
+            self._plans.move_to_end(indicators or "")
+            return known
+        functions = self._engine.functions()
+        specs = tuple(resolve(request, functions) for request in parse_indicators(indicators))
+        checked = specs, max(warmup(spec, self._engine.lookback(spec)) for spec in specs)
+        self._plans[indicators or ""] = checked
+        if len(self._plans) > _MEMO_SIZE:
+            self._plans.popitem(last=False)
+        return checked
 
     async def execute(
         self, symbol: str | None, interval: str | None, limit: int, indicators: str | None
