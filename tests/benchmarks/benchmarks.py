@@ -124,7 +124,7 @@ NOTES: dict[str, str] = {
     "indicators": "a fresh one-worker service (memory backend, CANDLE_STORE default). The request: "
     "`indicators=rsi:14,ema:50,sma:20,macd,bbands:20:2:2,atr,adx,obv,stoch,cci` with `limit = 1000 - warmup` "
     "(warmup 549, from ema:50), so exactly the 1000 candles of `/api/ohlcv?limit=1000` (the window, not the "
-    "history ranges) go into it. Cold: the first request of each of N fresh markets (10 symbols × 1h, 4h...), "
+    "history ranges) go into it. Cold: the first request of each of N fresh markets (the supported symbols at 1h, then 4h), "
     "sequential on one keep-alive connection, against the first `/api/ohlcv?limit=1000` of N other fresh "
     "markets; computation: the first indicators request of a market whose window was just fetched, against "
     "the cached `/api/ohlcv` of that market just before it. Cached: the same request repeated (a memo hit), "
