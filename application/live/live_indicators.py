@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from application.get_indicators import GetIndicators
 from application.live.feed import Inbox, LiveFeed, Watch
 from application.live.updates import CandleUpdate, UpdateType
+from application.served import Served
 from domain.indicator_table import IndicatorTable
+from domain.indicators import IndicatorSpec
 from domain.interval import Interval
 from domain.ports import Clock
 from domain.symbol import Symbol
@@ -28,6 +29,21 @@ from domain.symbol import Symbol
 #: for GET /api/indicators.
 SNAPSHOT_ROWS = 1
 _SHARED_UPDATES = 256  # updates kept for sharing (one per market, interval and indicators)
+
+
+class IndicatorRows(Protocol):
+    """What is asked of ``application.get_indicators.GetIndicators`` (named by its methods, as
+    that module reaches the live package through GET /api/ohlcv's live candles)."""
+
+    def plan(self, symbol: str | None, interval: str | None, limit: int, indicators: str | None
+             ) -> tuple[Symbol, Interval, tuple[IndicatorSpec, ...], int]:  # fmt: skip
+        """The checked request, or ``InvalidInput`` (no I/O)."""
+        ...
+
+    async def execute(self, symbol: str | None, interval: str | None, limit: int, indicators: str | None
+                      ) -> Served[IndicatorTable]:  # fmt: skip
+        """The newest ``limit`` rows."""
+        ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,7 +98,7 @@ class IndicatorWatch:
 class LiveIndicators:
     """Indicator subscriptions over the live feed (see the module's docstring)."""
 
-    def __init__(self, feed: LiveFeed, indicators: GetIndicators, clock: Clock) -> None:
+    def __init__(self, feed: LiveFeed, indicators: IndicatorRows, clock: Clock) -> None:
         self._feed = feed
         self._indicators = indicators
         self._clock = clock
