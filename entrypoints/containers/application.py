@@ -19,6 +19,7 @@ from application.history.export_candles import ExportCandles
 from application.history.get_ohlcv_range import GetOhlcvRange
 from application.live.closed_candles import ClosedCandleQueue
 from application.live.fanout import LiveFanout
+from application.live.live_indicators import LiveIndicators
 from application.live.live_markets import LiveMarkets
 from application.live.state import LiveState
 from application.read_through import ReadThrough
@@ -91,11 +92,12 @@ class Application(containers.DeclarativeContainer):
         clock=shared.clock,
     )
     export_candles = providers.Singleton(ExportCandles, ranges=get_ohlcv_range)
+    indicator_engine = providers.Singleton(TalibEngine)
     get_indicators = providers.Singleton(
         GetIndicators,
         symbols=symbols,
         intervals=intervals,
-        engine=providers.Singleton(TalibEngine),
+        engine=indicator_engine,
         candles=get_ohlcv,
         ranges=get_ohlcv_range,
         clock=shared.clock,
@@ -153,6 +155,11 @@ class Application(containers.DeclarativeContainer):
         closed_candles=closed_candles,
     )
     live_feed = providers.Resource(live_feed_when, config.stream_enabled, fanout.provider)
+    # The WebSocket channel `indicators`: rows of get_indicators following the live candles.
+    live_indicators = providers.Callable(
+        lambda feed, indicators, clock: LiveIndicators(feed, indicators, clock) if feed is not None else None,
+        live_feed, get_indicators, shared.clock,
+    )
     stream_report = providers.Callable(lambda enabled, report: report if enabled else None,
                                        config.stream_enabled, live.report)  # fmt: skip
     client_limits = providers.Singleton(

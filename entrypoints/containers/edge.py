@@ -18,6 +18,7 @@ from application.history.export_candles import ExportCandles
 from application.history.get_ohlcv_range import GetOhlcvRange
 from application.live.feed import LiveFeed
 from application.live.interest import StreamReport
+from application.live.live_indicators import LiveIndicators
 from entrypoints.edge_metrics import EdgeMetrics
 from entrypoints.log import AccessLog, open_access_log
 
@@ -44,6 +45,8 @@ class UseCases:
     live: LiveFeed | None = None
     #: The upstream stream providers' state, for health (None without live streams).
     streams: StreamReport | None = None
+    #: Indicator rows following the live candles (None without live streams).
+    live_indicators: LiveIndicators | None = None
 
 
 class Edge(containers.DeclarativeContainer):
@@ -71,4 +74,5 @@ class Edge(containers.DeclarativeContainer):
         get_indicators=application.get_indicators,
         live=application.live_feed,
         streams=application.stream_report,
+        live_indicators=application.live_indicators,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests.benchmarks.history import history, history_services
+from tests.benchmarks.indicators import indicators, indicators_services
 from tests.benchmarks.lab import SHARED, Lab, Server
 from tests.benchmarks.live import (
     live_lag,
@@ -41,6 +42,7 @@ SERVICES: dict[str, list[Callable[[Lab, Options], object]]] = {
     "live_memory": [live_memory_service],
     "live_upstream": [live_upstream_services],
     "history": [history_services],
+    "indicators": [indicators_services],
 }
 
 BENCHMARKS: dict[str, Benchmark] = {
@@ -55,6 +57,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "live_memory": live_memory,
     "live_upstream": live_upstream,
     "history": history,
+    "indicators": indicators,
 }
 
 #: How each benchmark is measured, for the report.
@@ -118,4 +121,13 @@ NOTES: dict[str, str] = {
     "interval in the simulator's request log (GET /__sim/requests) around one request for a fresh market's "
     "range on the SQLite service. UPSTREAM_BUDGET_BINANCE stays at its default (4800 weight a minute; a "
     "klines page weighs 2): a cold 1m export at ~15,000 rows/s spends ~1,800 weight a minute.",
+    "indicators": "a fresh one-worker service (memory backend, CANDLE_STORE default). The request: "
+    "`indicators=rsi:14,ema:50,sma:20,macd,bbands:20:2:2,atr,adx,obv,stoch,cci` with `limit = 1000 - warmup` "
+    "(warmup 549, from ema:50), so exactly the 1000 candles of `/api/ohlcv?limit=1000` (the window, not the "
+    "history ranges) go into it. Cold: the first request of each of N fresh markets (the supported symbols at 1h, then 4h), "
+    "sequential on one keep-alive connection, against the first `/api/ohlcv?limit=1000` of N other fresh "
+    "markets; computation: the first indicators request of a market whose window was just fetched, against "
+    "the cached `/api/ohlcv` of that market just before it. Cached: the same request repeated (a memo hit), "
+    "sequentially on one connection (p50/p90/p99) and under the load generator (req/s), against the cached "
+    "`/api/ohlcv?symbol=BTC&interval=1h&limit=1000` loaded the same way.",
 }

@@ -1,6 +1,6 @@
 """Where a cached request spends its time: profile one service process under load.
 
-    python -m tests.benchmarks.profiling [--endpoint prices|ohlcv] [--backend memory|redis] [--seconds 8]
+    python -m tests.benchmarks.profiling [--endpoint prices|ohlcv|indicators] [--backend memory|redis] [--seconds 8]
         [--profiler auto|py-spy|cprofile]
 
 Starts the simulator and a service as the suite does (same settings), warms the cache, loads
@@ -26,8 +26,13 @@ from pathlib import Path
 
 from tests.benchmarks.lab import Lab, Server
 from tests.benchmarks.loadgen import choose_tool
+from tests.benchmarks.indicators import CANDLES, INDICATORS
 from tests.benchmarks.options import ENDPOINTS
 from tests.benchmarks.processes import ProcessSet
+
+#: What ``--endpoint`` takes: the suite's endpoints, and the indicators benchmark's request
+#: (1000 candles: limit 451 + warmup 549).
+PATHS = {**ENDPOINTS, "indicators": f"/api/indicators?symbol=BTC&interval=1h&limit={CANDLES - 549}&indicators={INDICATORS}"}
 
 _FRAME = re.compile(r"(?P<function>.*) \((?P<path>.*?):\d+\)$")
 
@@ -74,7 +79,7 @@ def _load(lab: Lab, service: Server, path: str, seconds: float, connections: int
 def main() -> None:
     """Entry point."""
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.profiling", description=__doc__)
-    parser.add_argument("--endpoint", choices=list(ENDPOINTS), default="prices")
+    parser.add_argument("--endpoint", choices=list(PATHS), default="prices")
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--profiler", choices=("auto", "py-spy", "cprofile"), default="auto")
@@ -85,7 +90,7 @@ def main() -> None:
     profiler = arguments.profiler if arguments.profiler != "auto" else ("py-spy" if spy else "cprofile")
     if profiler == "py-spy" and spy is None:
         raise SystemExit("py-spy is not installed: pip install py-spy, or --profiler cprofile")
-    path = ENDPOINTS[arguments.endpoint]
+    path = PATHS[arguments.endpoint]
     workdir = Path(tempfile.mkdtemp(prefix="cde-profile-"))
     try:
         _profile(arguments, profiler, spy, path, workdir)

@@ -155,18 +155,21 @@ async def chain_sim(wall: WallClock) -> AsyncIterator[UpstreamSimulator]:
 @pytest.fixture
 async def start_chain(chain_sim: UpstreamSimulator, wall: WallClock) -> AsyncIterator[StartChain]:
     """Start service instances over the real chain (``with_grpc`` for a gRPC server on the same
-    container; ``binance``/``kraken`` adapter timings; settings overrides as keywords)."""
+    container; ``binance``/``kraken`` adapter timings; ``prepare`` overrides providers of the
+    container before it starts; settings overrides as keywords)."""
     started: list[ChainService] = []
 
     async def begin(
         with_grpc: bool = False, binance: StreamTiming = FAST_BINANCE, kraken: StreamTiming = FAST_KRAKEN,
-        **overrides: Any,
+        prepare: Callable[[Container], None] | None = None, **overrides: Any,
     ) -> ChainService:  # fmt: skip
         values: dict[str, Any] = {"shutdown_grace": 1.0, "grpc_port": 0, **overrides}
         settings = settings_for(chain_sim, **values)
         container = build_container(settings)
         container.shared.clock.override(providers.Object(wall))
         fast_streams(container, settings, binance, kraken)
+        if prepare is not None:  # the test's own overrides, before anything is built
+            prepare(container)
         use_cases = await start(container)
         shutdown = ShutdownCoordinator(settings.shutdown_grace)
         app = create_app(settings, container, use_cases, shutdown)

@@ -16,14 +16,16 @@ import orjson
 from domain.client_input import QUOTE_LIMIT, clipped, quoted
 from domain.errors import InvalidInput, InvalidParameter, InvalidSymbol
 
-Channel = Literal["candles", "prices"]
+Channel = Literal["candles", "prices", "indicators"]
 RequestId = int | str | None
 
 _FIELDS: dict[str | None, frozenset[str]] = {
     None: frozenset({"op", "id"}),  # ping
     "candles": frozenset({"op", "id", "channel", "symbol", "interval"}),
     "prices": frozenset({"op", "id", "channel", "symbols"}),
+    "indicators": frozenset({"op", "id", "channel", "symbol", "interval", "indicators"}),
 }
+_ECHOED = ("op", "channel", "symbol", "interval", "symbols", "indicators", "id")
 _MAX_INTEGER_ID = 2**53  # what every JSON client can hold exactly
 
 
@@ -47,6 +49,7 @@ class ClientOp:
     symbol: str | None = None
     interval: str | None = None
     symbols: tuple[str, ...] | None = None
+    indicators: str | None = None
     echo: tuple[tuple[str, Any], ...] = ()
 
 
@@ -81,19 +84,24 @@ def _parse(message: dict[str, Any], request_id: RequestId) -> ClientOp:
         shown = quoted(op) if isinstance(op, str) else repr(type(op).__name__)
         raise InvalidParameter(f"unknown op {shown}; use subscribe, unsubscribe or ping", field="op")
     channel = None if op == "ping" else message.get("channel")
-    if op != "ping" and channel not in ("candles", "prices"):
+    if op != "ping" and channel not in ("candles", "prices", "indicators"):
         shown = quoted(channel) if isinstance(channel, str) else "none"
-        raise InvalidParameter(f"unknown channel {shown}; use candles or prices", field="channel")
+        raise InvalidParameter(f"unknown channel {shown}; use candles, prices or indicators", field="channel")
     for name in message:
         if name not in _FIELDS[channel]:
             where = f"channel {channel}" if channel else "ping"
             raise InvalidParameter(f"unknown field {quoted(name)} for {where}", field=clipped(name))
-    echo = tuple((name, message[name]) for name in ("op", "channel", "symbol", "interval", "symbols", "id")
-                 if name in message)  # fmt: skip
+    echo = tuple((name, message[name]) for name in _ECHOED if name in message)
     if channel == "candles":
         symbol = _text(message, "symbol", InvalidSymbol)
         interval = _text(message, "interval", InvalidParameter)
         return ClientOp(op, request_id, "candles", symbol=symbol, interval=interval, echo=echo)
+    if channel == "indicators":
+        symbol = _text(message, "symbol", InvalidSymbol)
+        interval = _text(message, "interval", InvalidParameter)
+        indicators = _text(message, "indicators", InvalidParameter)
+        return ClientOp(op, request_id, "indicators", symbol=symbol, interval=interval, indicators=indicators,
+                        echo=echo)  # fmt: skip
     if channel == "prices":
         return ClientOp(op, request_id, "prices", symbols=_symbols(message.get("symbols")), echo=echo)
     return ClientOp("ping", request_id)

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from application.live.live_indicators import IndicatorUpdate
 from application.live.updates import CandleUpdate, LiveUpdate, PriceUpdate
 from entrypoints.rest import rendering
 from entrypoints.rest.live import schemas
@@ -44,6 +45,24 @@ def prices_body(update: PriceUpdate) -> dict[str, Any]:
     message = schemas.PricesMessage(
         type=update.type,
         data=[rendering.quote(q) for q in update.quotes],
+        timestamp=update.timestamp,
+        event_time=update.event_time,
+    )
+    return schemas.without_absent(message.body(), "eventTime")
+
+
+def indicators_body(update: IndicatorUpdate) -> dict[str, Any]:
+    """The JSON object of an indicators snapshot or update (rows as GET /api/indicators has them)."""
+    table = update.table
+    message = schemas.IndicatorsMessage(
+        type=update.type,
+        symbol=table.symbol.pair,
+        interval=table.interval.name,
+        indicators=update.indicators,
+        source=table.source,
+        warmup=table.warmup,
+        data=[{"timestamp": row.timestamp, **row.values} for row in table.rows],
+        live=update.live,
         timestamp=update.timestamp,
         event_time=update.event_time,
     )
@@ -85,12 +104,16 @@ class LiveMessages:
         snapshot for as long as the subscription lasts)."""
         return _kept(update, self._json_key, lambda: self.encode(body_of(update)))
 
+    def indicators(self, update: IndicatorUpdate) -> bytes:
+        """An indicators message, kept like :meth:`json` (subscribers of one row share it)."""
+        return _kept(update, self._json_key, lambda: self.encode(indicators_body(update)))
+
     def sse(self, update: LiveUpdate) -> bytes:
         """The update as one SSE event (``id:``, ``event:``, ``data:``), kept like :meth:`json`."""
         return _kept(update, self._sse_key, lambda: sse_event(update.type, self.json(update), event_id(update)))
 
 
-def _kept(update: LiveUpdate, key: str, encode: Callable[[], bytes]) -> bytes:
+def _kept(update: LiveUpdate | IndicatorUpdate, key: str, encode: Callable[[], bytes]) -> bytes:
     """``update``'s encoding under ``key``: made once and kept on it, except for a snapshot."""
     if update.type == "snapshot":
         return encode()

@@ -52,13 +52,41 @@ class PricesMessage(ApiModel):
     sandbox: Literal[True] | None = _sandbox()
 
 
+class IndicatorsMessage(ApiModel):
+    """The indicators of one market and interval (channel `indicators`): a `snapshot` with the
+    newest row, then an `update` with the newest row again on every change of the market's
+    candles (the live candle moving, or closing). A row is a row of GET /api/indicators."""
+
+    type: UpdateType
+    channel: Literal["indicators"] = "indicators"
+    symbol: str = Field(examples=["BTCUSDT"])
+    interval: str = Field(examples=["1m"])
+    indicators: str = Field(description="The indicators as subscribed.", examples=["rsi:14,macd"])
+    source: str = Field(description="The exchange the candles come from.", examples=["binance"])
+    warmup: int = Field(description="Candles before the row's that went into it (as GET /api/indicators).")
+    data: list[dict[str, Any]] = Field(
+        description="One row: `timestamp` (the candle's open time) and each indicator by its key.",
+        examples=[[{"timestamp": 1717200000000, "rsi_14": 55.1,
+                    "macd": {"macd": 12.5, "macdsignal": 10.1, "macdhist": 2.4}}]],
+    )  # fmt: skip
+    live: bool = Field(description="True when the row's candle is the live one (in progress).")
+    timestamp: int = Field(description="When the service made it, epoch milliseconds.")
+    event_time: int | None = Field(default=None, description="Updates: the exchange's event time of "
+                                   "the candle change that made the row, epoch milliseconds.")  # fmt: skip
+    sandbox: Literal[True] | None = _sandbox()
+
+
 class ClientMessage(ApiModel):
     """What a WebSocket client sends: `subscribe` / `unsubscribe` a channel, or `ping`."""
 
     op: Literal["subscribe", "unsubscribe", "ping"]
-    channel: Literal["candles", "prices"] | None = Field(default=None, description="Not with `ping`.")
-    symbol: str | None = Field(default=None, description="`candles`: base asset or pair.", examples=["BTC"])
-    interval: str | None = Field(default=None, description="`candles`: default `1h`.", examples=["1m"])
+    channel: Literal["candles", "prices", "indicators"] | None = Field(default=None, description="Not with `ping`.")
+    symbol: str | None = Field(default=None, description="`candles`, `indicators`: base asset or pair.",
+                               examples=["BTC"])  # fmt: skip
+    interval: str | None = Field(default=None, description="`candles`, `indicators`: default `1h`.",
+                                 examples=["1m"])  # fmt: skip
+    indicators: str | None = Field(default=None, description="`indicators`: as GET /api/indicators takes it.",
+                                   examples=["rsi:14,macd"])  # fmt: skip
     symbols: list[str] | None = Field(default=None, description="`prices`: none means every supported "
                                       "symbol.", examples=[["BTC", "ETH"]])  # fmt: skip
     id: int | str | None = Field(default=None, description="Optional; echoed in the answer (a string of "
@@ -70,10 +98,11 @@ class SubscribedMessage(ApiModel):
 
     type: Literal["subscribed", "unsubscribed"]
     op: Literal["subscribe", "unsubscribe"]
-    channel: Literal["candles", "prices"]
+    channel: Literal["candles", "prices", "indicators"]
     symbol: str | None = None
     interval: str | None = None
     symbols: list[str] | None = None
+    indicators: str | None = None
     id: int | str | None = None
 
 
@@ -106,6 +135,7 @@ LIVE_MODELS: tuple[type[ApiModel], ...] = (
     PongMessage,
     CandlesMessage,
     PricesMessage,
+    IndicatorsMessage,
     ErrorMessage,
     EndMessage,
 )

@@ -6,6 +6,7 @@ import functools
 
 from aiohttp import web
 
+from entrypoints.rest.app_keys import USE_CASES
 from entrypoints.rest.errors import ApiError
 from entrypoints.rest.live.edge import LIVE, live_feed
 from entrypoints.rest.live.ws_session import GOING_AWAY, WsSession
@@ -32,7 +33,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                        "handshake (Upgrade: websocket)", {"field": "Upgrade"})  # fmt: skip
     apply_stream_headers(request, ws)
     await ws.prepare(request)
-    session = WsSession(ws, feed, live)
+    session = WsSession(ws, feed, live, request.app[USE_CASES].live_indicators)
     end = functools.partial(session.begin_close, GOING_AWAY, "server shutting down")
     live.ends.add(end)
     try:

@@ -17,7 +17,9 @@ import structlog
 from aiohttp import WSMsgType, web
 
 from application.live.feed import FeedClosed, Inbox, LiveFeed, SlowSubscriber, Watch
+from application.live.live_indicators import IndicatorWatch, LiveIndicators
 from application.live.updates import CandleUpdate, LiveUpdate
+from domain.client_input import quoted
 from domain.errors import InvalidParameter
 from entrypoints import edge_rules
 from entrypoints.rest import schemas
@@ -26,6 +28,7 @@ from entrypoints.rest.live import schemas as live_schemas
 from entrypoints.rest.live.client_ops import BadOp, ClientOp, RequestId, parse_op
 from entrypoints.rest.live.edge import LiveEdge
 from entrypoints.rest.live.message_rate import MessageRate
+from entrypoints.rest.live.ws_indicators import IndicatorSubscriptions
 
 log = structlog.get_logger("live")
 
@@ -37,21 +40,24 @@ TRY_AGAIN_LATER = 1013
 _MAX_REASON = 123  # bytes a close frame's reason may have
 
 Key = tuple[str, ...]
-Topic = tuple[str, str] | str  # (pair, interval) of candles, or "prices"
+Topic = tuple[str, str] | str  # (pair, interval) of candles (and indicators), or "prices"
 
 
 class WsSession:
     """One WebSocket connection (see the module's docstring)."""
 
-    def __init__(self, ws: web.WebSocketResponse, feed: LiveFeed, live: LiveEdge) -> None:
+    def __init__(self, ws: web.WebSocketResponse, feed: LiveFeed, live: LiveEdge,
+                 indicators: LiveIndicators | None = None) -> None:  # fmt: skip
         self._ws = ws
         self._feed = feed
+        self._live_indicators = indicators
+        self._indicators = IndicatorSubscriptions(live.messages)
         self._live = live
         self._loop = asyncio.get_running_loop()
         self._rate = MessageRate(live.ws.messages_per_second, self._loop.time())
         self._inbox: Inbox | None = None
         self._pump: asyncio.Task[None] | None = None
-        self._watches: dict[Key, Watch] = {}
+        self._watches: dict[Key, Watch | IndicatorWatch] = {}
         self._candles: set[tuple[str, str]] = set()  # (pair, interval) of the candles subscriptions
         self._prices = 0  # prices subscriptions
         # Topics whose subscription is being made: their updates wait here for its snapshot.
@@ -135,6 +141,10 @@ class WsSession:
             symbol = live.symbols.parse(op.symbol)
             interval = live.intervals.parse(op.interval if op.interval is not None else live.default_interval)
             return ("candles", symbol.pair, interval.name), interval.name
+        if op.channel == "indicators":  # checked as GET /api/indicators checks it, before anything else
+            symbol, interval = self._indicator_source().check(
+                op.symbol, op.interval if op.interval is not None else live.default_interval, op.indicators)
+            return ("indicators", symbol.pair, interval.name, op.indicators or ""), interval.name
         raw = ",".join(op.symbols) if op.symbols is not None else None
         return ("prices", *sorted(live.symbols.parse_bases(raw))), None
 
@@ -147,11 +157,14 @@ class WsSession:
             raise ApiError(429, "RATE_LIMITED", f"at most {limit} subscriptions per connection "
                            "(WS_MAX_SUBSCRIPTIONS): unsubscribe first", {"limit": limit, "group": "subscriptions"})  # fmt: skip
         inbox = self._inbox_with_pump()
-        topic: Topic = (key[1], key[2]) if key[0] == "candles" else "prices"
+        topic: Topic = (key[1], key[2]) if key[0] != "prices" else "prices"
         opening = self._opening.setdefault(topic, [])
         try:
+            watch: Watch | IndicatorWatch
             if op.channel == "candles":
                 watch = await self._feed.watch_candles(inbox, op.symbol, interval)
+            elif op.channel == "indicators":
+                watch = await self._indicator_source().watch(inbox, op.symbol, interval, op.indicators or "")
             else:
                 watch = await self._feed.watch_prices(inbox, list(op.symbols) if op.symbols is not None else None)
         except BaseException:
@@ -163,16 +176,21 @@ class WsSession:
             return
         async with self._send:  # subscribed, the snapshot, then what came while it was made
             self._watches[key] = watch
-            if key[0] == "candles":
-                self._candles.add((key[1], key[2]))
+            if isinstance(watch, IndicatorWatch):
+                self._indicators.add(watch)
+                snapshot = self._live.messages.indicators(watch.snapshot)
             else:
-                self._prices += 1
+                snapshot = self._live.messages.json(watch.snapshot)
+                if key[0] == "candles":
+                    self._candles.add((key[1], key[2]))
+                else:
+                    self._prices += 1
             queued = self._opened(topic, opening)
             await self._send_unlocked(self._echo("subscribed", op))
-            await self._send_unlocked(self._live.messages.json(watch.snapshot))
+            await self._send_unlocked(snapshot)
             for update in queued:
-                if self._wanted(update):
-                    await self._send_unlocked(self._live.messages.json(update))
+                for frame in await self._frames(update):
+                    await self._send_unlocked(frame)
 
     def _opened(self, topic: Topic, opening: list[LiveUpdate]) -> list[LiveUpdate]:
         """The subscription of ``topic`` is made (or failed): its updates flow again; returns
@@ -187,7 +205,9 @@ class WsSession:
         if watch is None:
             raise InvalidParameter(f"not subscribed to {_describe(key)}", field="channel")
         watch.stop()
-        if key[0] == "candles":
+        if isinstance(watch, IndicatorWatch):
+            self._indicators.discard(watch)
+        elif key[0] == "candles":
             self._candles.discard((key[1], key[2]))
         else:
             self._prices -= 1
@@ -237,16 +257,25 @@ class WsSession:
             return (update.symbol.pair, update.interval.name)
         return "prices"
 
-    def _wanted(self, update: LiveUpdate) -> bool:
-        """Whether the client still holds the subscription ``update`` belongs to (updates
-        queued before an unsubscribe are not sent after it)."""
-        if isinstance(update, CandleUpdate):
-            return (update.symbol.pair, update.interval.name) in self._candles
-        return self._prices > 0
+    def _indicator_source(self) -> LiveIndicators:
+        if self._live_indicators is None:
+            raise RuntimeError("a WebSocket session without live indicators")
+        return self._live_indicators
+
+    async def _frames(self, update: LiveUpdate) -> list[bytes]:
+        """What ``update`` makes for the subscriptions the client still holds (updates queued
+        before an unsubscribe are not sent after it): the update itself for candles and
+        prices, the newest row of each indicator set following its market."""
+        if not isinstance(update, CandleUpdate):
+            return [self._live.messages.json(update)] if self._prices > 0 else []
+        market = (update.symbol.pair, update.interval.name)
+        frames = [self._live.messages.json(update)] if market in self._candles else []
+        if market in self._indicators:
+            frames += await self._indicators.frames(update)
+        return frames
 
     async def _forward(self, inbox: Inbox) -> None:
         """The pump: every update of the inbox to the client, each encoded once for everyone."""
-        encoded = self._live.messages.json
         lock = self._send
         send = self._ws.send_frame
         try:
@@ -255,12 +284,14 @@ class WsSession:
                 waiting = self._opening.get(self._topic(update)) if self._opening else None
                 if waiting is not None:  # its subscription's snapshot is not sent yet
                     waiting.append(update)
-                elif self._wanted(update):
-                    frame = encoded(update)
-                    async with lock:
-                        if self._closer is not None:
-                            return
-                        await send(frame, WSMsgType.TEXT)
+                else:
+                    frames = await self._frames(update)
+                    if frames:
+                        async with lock:
+                            for frame in frames:
+                                if self._closer is not None:
+                                    return
+                                await send(frame, WSMsgType.TEXT)
         except SlowSubscriber as slow:
             log.info("slow WebSocket client dropped", reason=slow.reason)
             self.begin_close(TRY_AGAIN_LATER, slow.reason)
@@ -275,4 +306,6 @@ class WsSession:
 
 def _describe(key: Key) -> str:
     """``candles BTCUSDT 1m`` or ``prices BTC,ETH`` (parsed values only, short by construction)."""
+    if key[0] == "indicators":  # the indicators as the client wrote them: quoted, so cut short
+        return f"indicators {key[1]} {key[2]} {quoted(key[3])}"
     return f"{key[0]} {' '.join(key[1:])}" if key[0] == "candles" else f"prices {','.join(key[1:])}"
