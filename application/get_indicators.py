@@ -116,7 +116,9 @@ class GetIndicators:
             self._memo[key] = (version, table)
             if len(self._memo) > _MEMO_SIZE:
                 self._memo.popitem(last=False)
-        return Served(table, served.stale, served.fetched_at, live=served.live, live_version=served.live_version)
+        # Named by the window it was computed from and what was computed, so an edge may keep the
+        # answer's encoding until the candles change (None from a history range: never kept).
+        return served.narrowed(table, ("indicators", key[2], limit))
 
     async def _window(self, market: Symbol, bar: Interval, count: int) -> Served[CandleSeries]:
         if count <= MAX_CANDLES:

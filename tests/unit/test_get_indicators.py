@@ -132,3 +132,14 @@ async def test_a_market_with_too_little_history_is_refused(world: World) -> None
     with pytest.raises(InvalidParameter) as caught:
         await world.indicators.execute("BTC", "1h", 50, "rsi:14")
     assert caught.value.message == "BTCUSDT 1h has 100 candles; these indicators need 154 before the 50 rows asked for"
+
+
+async def test_an_answer_names_its_window_and_indicators_so_its_encoding_can_be_kept(world: World) -> None:
+    first = await world.indicators.execute("BTC", "1h", 10, "rsi")
+    again = await world.indicators.execute("BTC", "1h", 10, "rsi")
+    other = await world.indicators.execute("BTC", "1h", 11, "rsi")
+    assert first.request is not None
+    assert (again.request, again.fetched_at) == (first.request, first.fetched_at)
+    assert other.request != first.request
+    ranged = await world.indicators.execute("BTC", "1h", 10, "ema:200")  # from a history range
+    assert ranged.request is None
