@@ -18,7 +18,10 @@ from domain.ports import Clock, IndicatorEngine
 from domain.symbol import Symbol, SymbolParser
 from domain.time_range import MAX_RANGE_CANDLES, TimeRange
 
-_MEMO_SIZE = 256
+_MEMO_SIZE = 256  # request texts whose checked indicators are kept
+#: Values (rows x outputs) the kept tables may hold in all, least recently used out first:
+#: ~100 bytes each as Python objects, so some 50 MB, a few dozen tables of 1000 rows.
+_MEMO_CELLS = 500_000
 # A history range asked for a warm-up is this much longer than the candles it needs, so a few
 # hours the exchange has no candle for still leave enough.
 _RANGE_SLACK = 1.1
@@ -53,6 +56,7 @@ class GetIndicators:
         self._clock = clock
         self._memo: OrderedDict[Hashable, tuple[Hashable, IndicatorTable]] = OrderedDict()
         self._plans: OrderedDict[str, tuple[tuple[IndicatorSpec, ...], int]] = OrderedDict()
+        self._memo_cells = 0  # values held by the kept tables
 
     def function_names(self) -> tuple[str, ...]:
         """The functions the engine offers, as a client writes them (lower case), sorted: for
@@ -112,10 +116,13 @@ class GetIndicators:
             self._memo.move_to_end(key)
             table = known[1]
         else:
+            if known is not None:
+                self._memo_cells -= _cells(known[1])
             table = self._table(served.value, specs, candles[-(limit + needed):], needed)
             self._memo[key] = (version, table)
-            if len(self._memo) > _MEMO_SIZE:
-                self._memo.popitem(last=False)
+            self._memo_cells += _cells(table)
+            while self._memo_cells > _MEMO_CELLS and len(self._memo) > 1:
+                self._memo_cells -= _cells(self._memo.popitem(last=False)[1][1])
         # Named by the window it was computed from and what was computed, so an edge may keep the
         # answer's encoding until the candles change (None from a history range: never kept).
         return served.narrowed(table, ("indicators", key[2], limit))
@@ -151,3 +158,11 @@ def _value(outputs: IndicatorValueColumn, i: int) -> IndicatorValue:
     if len(outputs) == 1:
         return next(iter(outputs.values()))[i]
     return {name: values[i] for name, values in outputs.items()}
+
+
+def _cells(table: IndicatorTable) -> int:
+    """The values ``table`` holds (an output of a multi-output indicator counts one)."""
+    if not table.rows:
+        return 0
+    per_row = sum(len(v) if isinstance(v, dict) else 1 for v in table.rows[0].values.values())
+    return len(table.rows) * (per_row + 1)

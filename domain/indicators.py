@@ -14,12 +14,13 @@ OHLCV_INPUTS = frozenset({"open", "high", "low", "close", "volume"})
 #: How many periods an exponential indicator is given beyond its lookback to settle: after ten
 #: periods the weight left on the values before the window is below e^-10 (~5e-5) for an EMA.
 SETTLE_PERIODS = 10
+#: The settling candles of a function that carries state but has no period to scale them by
+#: (SAR, MAMA, the Hilbert transform ones).
+SETTLE_CANDLES = 300
 # Moving-average types (TA-Lib's MA_Type) whose value keeps some weight of all history: EMA,
 # DEMA, TEMA, KAMA, MAMA, T3, the function's own default, zero-lag EMA, Wilder's (SMA, WMA,
 # TRIMA, Hull and identity forget what left their window).
 _EXPONENTIAL_MA_TYPES = frozenset({1, 3, 4, 6, 7, 8, 11, 12, 13})
-# Functions built on EMAs that TA-Lib does not flag as unstable.
-_EXPONENTIAL = frozenset({"EMA", "DEMA", "TEMA", "TRIX", "T3", "MACD", "MACDFIX", "APO", "PPO"})
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _NUMBER = re.compile(r"-?[0-9]{1,9}(\.[0-9]{1,9})?")
 
@@ -38,8 +39,9 @@ class IndicatorParam:
 @dataclass(frozen=True, slots=True)
 class IndicatorFunction:
     """A function an indicator engine offers: its name (TA-Lib's, upper case), the candle fields
-    it reads, its parameters in order, its output names, and whether TA-Lib says its first
-    values depend on history before its lookback (an unstable period)."""
+    it reads, its parameters in order, its output names, and whether its values depend on
+    history before its lookback (``unstable``: TA-Lib's unstable period, or state the engine
+    found it carries, as exponential smoothing does)."""
 
     name: str
     inputs: tuple[str, ...]
@@ -131,14 +133,12 @@ def resolve(request: IndicatorRequest, functions: Mapping[str, IndicatorFunction
 def warmup(spec: IndicatorSpec, lookback: int) -> int:
     """Candles to compute over before the first row: the function's ``lookback`` (candles
     before its first value), plus, when its values keep some weight of all earlier history
-    (exponential smoothing), ``SETTLE_PERIODS`` times its longest period so that weight is
-    negligible. The answer's values are the engine's over exactly these candles, whatever."""
+    (exponential smoothing, or state the engine found it carries), ``SETTLE_PERIODS`` times its
+    longest period (``SETTLE_CANDLES`` without one) so that weight is negligible. The answer's values are the engine's over exactly these candles, whatever."""
     periods = [int(v) for name, v in spec.values if "period" in name and v > 0]
-    exponential = (
-        spec.function.unstable
-        or spec.function.name in _EXPONENTIAL
-        or any(name.endswith("matype") and int(v) in _EXPONENTIAL_MA_TYPES for name, v in spec.values)
+    exponential = spec.function.unstable or any(
+        name.endswith("matype") and int(v) in _EXPONENTIAL_MA_TYPES for name, v in spec.values
     )
-    if not exponential or not periods:
+    if not exponential:
         return lookback
-    return lookback + SETTLE_PERIODS * max(periods)
+    return lookback + (SETTLE_PERIODS * max(periods) if periods else SETTLE_CANDLES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from domain.candle import Candle, CandleSeries
@@ -41,6 +42,7 @@ class FakeHistoryProvider:
     enabled: bool = True
     delay: float = 0.0  # seconds each range call takes (real time: for calls made at once)
     range_calls: list[tuple[int, int]] = field(default_factory=list)
+    candle: Callable[[int, str], Candle] = candle_at  # the candle it has at an open time
     window_calls: int = 0
 
     def supports(self, symbol: Symbol, interval: Interval) -> bool:
@@ -75,7 +77,7 @@ class FakeHistoryProvider:
             raise self.error
         current = open_time_in_progress(interval, self._now_ms())
         opens = self._opens(interval, current - (limit - 1) * interval.milliseconds, current + 1)
-        return CandleSeries(symbol, interval, tuple(candle_at(t, self.name) for t in opens), self.name)
+        return CandleSeries(symbol, interval, tuple(self.candle(t, self.name) for t in opens), self.name)
 
     async def fetch_ohlcv_range(self, symbol: Symbol, interval: Interval, start_ms: int, end_ms: int) -> CandleRange:
         self.range_calls.append((start_ms, end_ms))
@@ -90,4 +92,4 @@ class FakeHistoryProvider:
         if len(opens) > self.page_size:  # as Binance: from the start, a page's worth
             opens = opens[: self.page_size]
         covering_end = opens[-1] + interval.milliseconds if len(opens) == self.page_size else end_ms
-        return CandleRange(tuple(candle_at(t, self.name) for t in opens), CandleSpan(reach, covering_end))
+        return CandleRange(tuple(self.candle(t, self.name) for t in opens), CandleSpan(reach, covering_end))

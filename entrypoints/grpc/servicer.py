@@ -80,8 +80,8 @@ class MarketDataServicer(pb_grpc.MarketDataServicer):
 
     @unary("ohlcv")  # computed from the same candles, under the same limit as REST's /api/indicators
     async def GetIndicators(self, request: pb.GetIndicatorsRequest, context: Context) -> bytes:
-        """Technical indicators over one market's candles (never kept in the answer memo: its
-        ``Served`` names no request)."""
+        """Technical indicators over one market's candles (kept in the answer memo until its
+        candles change)."""
         served = await self._use_cases.get_indicators.execute(*indicator_mapping.indicators_query(request))
         return self._answers.answer(served, indicator_mapping.indicators_response)
 

@@ -82,7 +82,8 @@ async def _ohlcv_range(request: web.Request, query: MultiDictProxy[str]) -> web.
 async def indicators(request: web.Request) -> web.Response:
     """GET /api/indicators?symbol=BTC&interval=1h&limit=100&indicators=rsi:14,macd:12:26:9:
     ``limit`` as /api/ohlcv's without ``start`` (1..1000, default 100), ``timeframe`` an alias
-    of interval. Never kept in the answer memo (its ``Served`` names no request)."""
+    of interval. Kept in the answer memo until its candles change (its ``Served`` names the
+    window and the indicators)."""
     query = single_query(request)
     limit = _int_param(query, "limit", DEFAULT_CANDLES)
     served = await request.app[USE_CASES].get_indicators.execute(

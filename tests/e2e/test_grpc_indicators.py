@@ -37,7 +37,7 @@ async def test_rows_are_the_rest_rows(make_grpc: MakeGrpc, start: Any) -> None:
     assert (answer.symbol, answer.interval, answer.source, answer.warmup, answer.count) == (
         body["symbol"], body["interval"], body["source"], body["warmup"], body["count"]
     )  # fmt: skip
-    assert answer.warmup == 293 and answer.count == 30 and len(answer.rows) == 30
+    assert answer.warmup == 300 and answer.count == 30 and len(answer.rows) == 30
     assert not answer.stale and not answer.HasField("data_timestamp") and answer.timestamp > 0
     assert answer.live == body["live"]
     rows = [{"timestamp": r.timestamp, **{k: plain(v) for k, v in r.values.items()}} for r in answer.rows]

@@ -31,8 +31,9 @@ from simulator import UpstreamSimulator
 
 INDICATORS = "rsi:14,macd,bbands:20:2:2,obv,atr"
 # TA-Lib's lookbacks plus ten periods for what smooths exponentially: rsi 14 + 140, macd 33 +
-# 260 (the longest), bbands 19 (a simple average), obv 0, atr 14 + 140.
-WARMUP = 293
+# 260, bbands 19 (a simple average), atr 14 + 140; obv carries all history and has no period:
+# 300 settling candles (the longest).
+WARMUP = 300
 
 
 def expected_row(candles: list[dict[str, Any]]) -> dict[str, Any]:
