@@ -47,6 +47,7 @@ class GetIndicators:
         candles: GetOhlcv,
         ranges: GetOhlcvRange,
         clock: Clock,
+        memo_cells: int = _MEMO_CELLS,
     ) -> None:
         self._symbols = symbols
         self._intervals = intervals
@@ -57,6 +58,7 @@ class GetIndicators:
         self._memo: OrderedDict[Hashable, tuple[Hashable, IndicatorTable]] = OrderedDict()
         self._plans: OrderedDict[str, tuple[tuple[IndicatorSpec, ...], int]] = OrderedDict()
         self._memo_cells = 0  # values held by the kept tables
+        self._memo_limit = memo_cells
 
     def function_names(self) -> tuple[str, ...]:
         """The functions the engine offers, as a client writes them (lower case), sorted: for
@@ -121,7 +123,7 @@ class GetIndicators:
             table = self._table(served.value, specs, candles[-(limit + needed):], needed)
             self._memo[key] = (version, table)
             self._memo_cells += _cells(table)
-            while self._memo_cells > _MEMO_CELLS and len(self._memo) > 1:
+            while self._memo_cells > self._memo_limit and len(self._memo) > 1:
                 self._memo_cells -= _cells(self._memo.popitem(last=False)[1][1])
         # Named by the window it was computed from and what was computed, so an edge may keep the
         # answer's encoding until the candles change (None from a history range: never kept).

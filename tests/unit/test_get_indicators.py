@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -41,6 +42,7 @@ class World:
     latest: GetOhlcv
     binance: FakeHistoryProvider
     engine: CountingEngine
+    make: Callable[..., GetIndicators]  # another GetIndicators over the same parts
 
     @property
     def calls(self) -> int:
@@ -57,7 +59,11 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     ranges = GetOhlcvRange(symbols, intervals, CandleHistory([binance], infra.calls, store, infra.clock), latest,
                            infra.clock)  # fmt: skip
     engine = CountingEngine()
-    yield World(GetIndicators(symbols, intervals, engine, latest, ranges, infra.clock), latest, binance, engine)
+
+    def make(**options: Any) -> GetIndicators:
+        return GetIndicators(symbols, intervals, engine, latest, ranges, infra.clock, **options)
+
+    yield World(make(), latest, binance, engine, make)
     await store.close()
 
 
@@ -191,3 +197,13 @@ async def test_functions_giving_no_value_over_prices_are_not_offered(world: Worl
     with pytest.raises(InvalidParameter) as caught:
         await world.indicators.execute("BTC", "1h", 10, "acos")
     assert caught.value.message == "unknown indicator function 'acos'"
+
+
+async def test_kept_tables_are_bounded_by_the_values_they_hold(world: World) -> None:
+    indicators = world.make(memo_cells=25)
+    await indicators.execute("BTC", "1h", 10, "rsi")  # 10 rows x (1 value + timestamp) = 20
+    await indicators.execute("BTC", "1h", 10, "sma")  # 20 more: over 25, the rsi table goes
+    await indicators.execute("BTC", "1h", 10, "sma")
+    assert world.engine.computed == 2
+    await indicators.execute("BTC", "1h", 10, "rsi")
+    assert world.engine.computed == 3
