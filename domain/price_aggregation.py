@@ -21,7 +21,10 @@ def combine_quotes(
     is dropped and the median is taken again over the rest, so one wrong source cannot set
     the price. Two sources within ``max_deviation`` of each other are averaged; two that
     disagree by more have no majority to judge by, and their average would be a price that
-    exists nowhere, so the preferred (first) source is served and the other dropped.
+    exists nowhere, so the preferred (first) source is served and the other dropped. A quote whose
+    price no majority of the answering sources backs (two that disagree; three all apart) is
+    marked ``disputed``.
+    ``spread`` is (max - min) of every answering source's price over the served price.
     Secondary fields (change, volume, market cap) come from the most preferred kept source
     that publishes them.
     """
@@ -40,6 +43,7 @@ def combine_quotes(
         if abs(first.price_usd - second.price_usd) > max_deviation * min(first.price_usd, second.price_usd):
             kept, dropped = [first], [second.source]
     price = statistics.median(q.price_usd for q in kept)
+    prices = [q.price_usd for q in quotes]
     return CombinedQuote(
         symbol=base,
         name=next((q.name for q in kept if q.name and q.name != base), display_name(base)),
@@ -50,6 +54,9 @@ def combine_quotes(
         last_update=max(q.last_update for q in kept),
         sources=tuple(q.source for q in kept),
         dropped=tuple(dropped),
+        spread=(max(prices) - min(prices)) / price if price else 0.0,
+        # No majority of the answering sources behind the price: it is one side's word.
+        disputed=len(quotes) >= 2 and 2 * len(kept) <= len(quotes),
     )
 
 

@@ -28,7 +28,10 @@ class CombinedQuote:
     """The price served for one asset, combined from every provider that answered.
 
     ``sources`` contributed to the price; ``dropped`` answered but deviated too far from the
-    others and were left out.
+    others and were left out. ``spread`` is how far apart every answering source's price was:
+    max minus min over the served price (0 with one source). ``disputed`` is True when those
+    sources disagreed beyond the allowed deviation with no majority to settle it, so the price
+    served is only the preferred source's word.
     """
 
     symbol: str
@@ -40,6 +43,8 @@ class CombinedQuote:
     last_update: float
     sources: tuple[str, ...]
     dropped: tuple[str, ...] = ()
+    spread: float = 0.0
+    disputed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,6 +127,8 @@ def quote(q: CombinedQuote) -> pb.Quote:
         last_update=epoch_ms(q.last_update),
         sources=q.sources,
         dropped=q.dropped,
+        spread=q.spread,
+        disputed=q.disputed,
         **_present(change_24h=q.change_24h, volume_24h=q.volume_24h, market_cap=q.market_cap),
     )
 

@@ -113,6 +113,8 @@ def quote(q: CombinedQuote) -> schemas.Quote:
         last_update=iso(q.last_update),
         sources=list(q.sources),
         dropped=list(q.dropped),
+        spread=q.spread,
+        disputed=q.disputed,
     )
 
 

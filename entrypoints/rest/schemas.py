@@ -149,6 +149,10 @@ class Quote(ApiModel):
     last_update: str | None = _iso_time()
     sources: list[str] = Field(description="Providers whose prices were combined.")
     dropped: list[str] = Field(description="Providers whose prices were left out as outliers.")
+    spread: float = Field(ge=0, description="How far apart the answering providers' prices were: (max - min) "
+                          "over the served price; 0 with one source.", examples=[0.0004])
+    disputed: bool = Field(description="True when the providers disagreed beyond PRICE_MAX_DEVIATION with no "
+                           "majority to settle it: the price is the preferred provider's alone.")
 
 
 class PricesResponse(DataEnvelope):

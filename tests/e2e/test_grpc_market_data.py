@@ -87,6 +87,8 @@ def _as_rest(q: pb.Quote) -> dict[str, Any]:
         "lastUpdate": q.last_update,
         "sources": list(q.sources),
         "dropped": list(q.dropped),
+        "spread": q.spread,
+        "disputed": q.disputed,
     }
 
 

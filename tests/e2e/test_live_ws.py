@@ -82,7 +82,8 @@ async def test_prices_subscription_and_ping(start_live: StartLive) -> None:
         assert snapshot["type"] == "snapshot" and snapshot["channel"] == "prices"
         assert [(q["symbol"], q["price"], q["priceUsd"]) for q in snapshot["data"]] == [("ETH", 101.0, 101.0), ("BTC", 100.0, 100.0)]
         assert set(snapshot["data"][0]) == {"symbol", "name", "price", "priceUsd", "change24h", "volume24h",
-                                            "marketCap", "lastUpdate", "sources", "dropped"}  # fmt: skip
+                                            "marketCap", "lastUpdate", "sources", "dropped", "spread",
+                                            "disputed"}  # fmt: skip
         assert snapshot["data"][0]["marketCap"] is None  # unknown stays unknown
 
         service.feed.push_quotes(quote("SOL", 5.0))  # not watched: nothing comes

@@ -254,3 +254,46 @@ def test_one_wildly_skewed_source_among_three_or_more_never_sets_the_price(
     honest_prices = [q.price_usd for q in honest]
     assert combined.dropped == ("skewed",)
     assert min(honest_prices) <= combined.price_usd <= max(honest_prices)
+
+
+def test_one_source_has_no_spread_and_is_not_disputed() -> None:
+    combined = combine_quotes("BTC", [quote("coingecko", 100.0)])
+    assert (combined.spread, combined.disputed) == (0.0, False)
+
+
+def test_the_spread_is_max_minus_min_of_every_answering_source_over_the_served_price() -> None:
+    combined = combine_quotes("BTC", [quote("coingecko", 100.0), quote("coincap", 101.0), quote("binance", 99.5)])
+    assert combined.price_usd == 100.0
+    assert combined.spread == pytest.approx(1.5 / 100.0)
+    assert combined.disputed is False
+
+
+def test_a_majority_settles_an_outlier_without_a_dispute_but_the_spread_shows_it() -> None:
+    combined = combine_quotes("BTC", [quote("coingecko", 100.0), quote("coincap", 130.0), quote("binance", 100.5)])
+    assert combined.dropped == ("coincap",)
+    assert combined.disputed is False
+    assert combined.spread == pytest.approx(30.0 / 100.25)
+
+
+def test_two_sources_that_disagree_are_disputed() -> None:
+    combined = combine_quotes("BTC", [quote("coingecko", 100.0), quote("binance", 110.0)])
+    assert (combined.price_usd, combined.dropped, combined.disputed) == (100.0, ("binance",), True)
+    assert combined.spread == pytest.approx(0.1)
+
+
+def test_two_sources_that_agree_are_not_disputed() -> None:
+    combined = combine_quotes("BTC", [quote("coingecko", 100.0), quote("binance", 101.0)])
+    assert (combined.disputed, combined.spread) == (False, pytest.approx(1.0 / 100.5))
+
+
+def test_three_sources_all_apart_leave_no_majority_and_are_disputed() -> None:
+    combined = combine_quotes("BTC", [quote("coingecko", 100.0), quote("coincap", 110.0), quote("binance", 121.0)])
+    assert (combined.price_usd, combined.sources, combined.disputed) == (110.0, ("coincap",), True)
+    assert combined.spread == pytest.approx(21.0 / 110.0)
+
+
+def test_four_sources_split_two_and_two_are_disputed() -> None:
+    combined = combine_quotes(
+        "BTC", [quote("coingecko", 100.0), quote("coincap", 100.5), quote("binance", 110.0), quote("bybit", 110.2)]
+    )
+    assert combined.disputed is True

@@ -127,7 +127,7 @@ class CandleUpdate(_message.Message):
     def __init__(self, type: _Optional[str] = ..., symbol: _Optional[str] = ..., interval: _Optional[str] = ..., source: _Optional[str] = ..., candles: _Optional[_Iterable[_Union[LiveCandle, _Mapping]]] = ..., timestamp: _Optional[int] = ..., event_time: _Optional[int] = ...) -> None: ...
 
 class Quote(_message.Message):
-    __slots__ = ("symbol", "name", "price", "price_usd", "change_24h", "volume_24h", "market_cap", "last_update", "sources", "dropped")
+    __slots__ = ("symbol", "name", "price", "price_usd", "change_24h", "volume_24h", "market_cap", "last_update", "sources", "dropped", "spread", "disputed")
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     PRICE_FIELD_NUMBER: _ClassVar[int]
@@ -138,6 +138,8 @@ class Quote(_message.Message):
     LAST_UPDATE_FIELD_NUMBER: _ClassVar[int]
     SOURCES_FIELD_NUMBER: _ClassVar[int]
     DROPPED_FIELD_NUMBER: _ClassVar[int]
+    SPREAD_FIELD_NUMBER: _ClassVar[int]
+    DISPUTED_FIELD_NUMBER: _ClassVar[int]
     symbol: str
     name: str
     price: float
@@ -148,7 +150,9 @@ class Quote(_message.Message):
     last_update: int
     sources: _containers.RepeatedScalarFieldContainer[str]
     dropped: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, symbol: _Optional[str] = ..., name: _Optional[str] = ..., price: _Optional[float] = ..., price_usd: _Optional[float] = ..., change_24h: _Optional[float] = ..., volume_24h: _Optional[float] = ..., market_cap: _Optional[float] = ..., last_update: _Optional[int] = ..., sources: _Optional[_Iterable[str]] = ..., dropped: _Optional[_Iterable[str]] = ...) -> None: ...
+    spread: float
+    disputed: bool
+    def __init__(self, symbol: _Optional[str] = ..., name: _Optional[str] = ..., price: _Optional[float] = ..., price_usd: _Optional[float] = ..., change_24h: _Optional[float] = ..., volume_24h: _Optional[float] = ..., market_cap: _Optional[float] = ..., last_update: _Optional[int] = ..., sources: _Optional[_Iterable[str]] = ..., dropped: _Optional[_Iterable[str]] = ..., spread: _Optional[float] = ..., disputed: _Optional[bool] = ...) -> None: ...
 
 class GetPricesResponse(_message.Message):
     __slots__ = ("quotes", "source", "missing", "stale", "timestamp", "count", "data_timestamp")
